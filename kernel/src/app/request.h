@@ -45,6 +45,7 @@ struct pn_req {
     const char *request_id;
     const pnk_route_t *route;
     pnk_match_t match;
+    uint32_t allowed;        /* methods the path allows, when routing answered 405 */
     pnk_principal_t principal;
     pn_plugin_ctx_t *plugin; /* the route's owner, NULL for kernel routes */
 

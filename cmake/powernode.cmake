@@ -17,7 +17,7 @@ endif()
 # visibility, every symbol resolved at link time (so a call into a kernel internal fails to
 # link), and installs it with its migrations.
 function(pn_add_plugin)
-  cmake_parse_arguments(P "" "NAME;SQL_DIR" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(P "NO_INSTALL" "NAME;SQL_DIR" "SOURCES;LIBS" ${ARGN})
   add_library(plugin_${P_NAME} MODULE ${P_SOURCES})
   set_target_properties(plugin_${P_NAME} PROPERTIES
     PREFIX "" OUTPUT_NAME ${P_NAME}
@@ -28,10 +28,20 @@ function(pn_add_plugin)
   if(NOT PN_SANITIZE)
     target_link_options(plugin_${P_NAME} PRIVATE -Wl,-z,defs)
   endif()
-  install(TARGETS plugin_${P_NAME} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/powernode/plugins)
+  # The build tree mirrors the install layout, so a server run from the build finds the
+  # migrations with paths.plugin_data = <build>/share/plugins.
   if(P_SQL_DIR)
-    install(DIRECTORY ${P_SQL_DIR}/ DESTINATION ${CMAKE_INSTALL_DATADIR}/powernode/plugins/${P_NAME}/sql
-      FILES_MATCHING PATTERN "*.sql")
+    get_filename_component(sql_abs ${P_SQL_DIR} ABSOLUTE)
+    add_custom_command(TARGET plugin_${P_NAME} POST_BUILD
+      COMMAND ${CMAKE_COMMAND} -E copy_directory ${sql_abs}
+              ${CMAKE_BINARY_DIR}/share/plugins/${P_NAME}/sql)
+  endif()
+  if(NOT P_NO_INSTALL)
+    install(TARGETS plugin_${P_NAME} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/powernode/plugins)
+    if(P_SQL_DIR)
+      install(DIRECTORY ${P_SQL_DIR}/ DESTINATION ${CMAKE_INSTALL_DATADIR}/powernode/plugins/${P_NAME}/sql
+        FILES_MATCHING PATTERN "*.sql")
+    endif()
   endif()
 endfunction()
 

@@ -13,7 +13,11 @@
  * meaning). Appending to pn_host_t or to the structs plugins fill in does not bump it; those
  * growths are found through the size fields. The history is in ABI.md next to this header.
  */
+#ifndef PN_PLUGIN_ABI
 #define PN_PLUGIN_ABI 1
+#endif
+/* (Defining PN_PLUGIN_ABI before this header is only for testing that the server refuses a
+ * plugin built for another ABI; a real plugin never does it.) */
 
 /* The exported symbol the loader looks up with dlsym. It is a function, not a variable, so the
  * lookup works the same on every platform and the descriptor can be const. */

@@ -5,13 +5,14 @@
 #
 #   scripts/services.sh start|stop|status [--profile dev|test]
 #   scripts/services.sh restart-pg|restart-redis [--profile test] [--hard] [--down SECONDS]
+#   scripts/services.sh wipe --profile test        (stop, then delete the test data)
 #
 # --hard kills instead of shutting down cleanly (PostgreSQL "immediate" mode, Redis SIGKILL);
 # --down keeps the service stopped that long before starting it again.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    sed -n '6,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '6,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -384,8 +385,16 @@ cmd_restart_redis() {
     pn_log "Redis restarted on 127.0.0.1:$REDIS_PORT"
 }
 
+cmd_wipe() {
+    [[ $profile == test ]] || pn_die "wipe is only for the test profile"
+    cmd_stop
+    pn_log "deleting test data in $BASE"
+    rm -rf "$PGDATA" "$REDIS_DIR" "$BASE/initdb.log" "$PGLOG" "$ENV_FILE" "$PORTS_FILE"
+}
+
 case $cmd in
 start) cmd_start ;;
+wipe) cmd_wipe ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 restart-pg) cmd_restart_pg ;;

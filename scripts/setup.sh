@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The first command on a fresh Debian 12 machine (as root): install what is missing, build a
+# Release server, start PostgreSQL + Redis (dev profile), migrate, create the first admin and
+# start powernode-server on http://127.0.0.1:3000. Safe to run again: it rebuilds and restarts.
+#
+# Environment: POWERNODE_ADMIN_EMAIL / POWERNODE_ADMIN_PASSWORD choose the first admin;
+# PN_CMAKE_ARGS adds cmake options (e.g. "-DPN_AREAS=core"); PN_HEALTH_URL overrides
+# http://127.0.0.1:3000/health.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+BUILD="$PN_ROOT/build/release"
+VAR="$PN_ROOT/var/dev"
+SERVER="$BUILD/$PN_SERVER_REL"
+CONFIG_SRC="$PN_ROOT/config/server.yaml"
+CONFIG="$VAR/server.yaml"
+SECRETS="$VAR/secrets.env"
+ADMIN_ENV="$VAR/admin.env"
+PIDFILE="$VAR/server.pid"
+LOGFILE="$VAR/server.log"
+HEALTH_URL="${PN_HEALTH_URL:-http://127.0.0.1:3000/health}"
+BASE_URL="${HEALTH_URL%/health}"
+
+pn_need_root
+pn_install_deps
+
+# ---------------------------------------------------------------- build
+# shellcheck disable=SC2086  # PN_CMAKE_ARGS is a list of words on purpose
+pn_cmake_build "$BUILD" -DCMAKE_BUILD_TYPE=Release ${PN_CMAKE_ARGS:-}
+
+if [[ -f $PN_ROOT/frontend/package.json ]]; then
+    # Reinstall only when the lock file changed, so a second run needs no network.
+    (
+        cd "$PN_ROOT/frontend"
+        if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+            pn_log "frontend: npm ci"
+            if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+        fi
+        pn_log "frontend: npm run build"
+        npm run build
+    )
+fi
+
+# ---------------------------------------------------------------- services and secrets
+"$PN_ROOT/scripts/services.sh" start --profile dev
+
+# Generated once; deleting secrets.env invalidates tokens and encrypted secrets.
+pn_secret_ensure "$SECRETS" POWERNODE_JWT_SECRET "$(pn_random_hex 32)"
+pn_secret_ensure "$SECRETS" WORKER_SERVICE_TOKEN "$(pn_random_hex 32)"
+pn_secret_ensure "$SECRETS" POWERNODE_MASTER_KEY "$(pn_random_hex 32)"
+pn_log "secrets: ${SECRETS#"$PN_ROOT"/} (mode 0600)"
+
+if [[ -f $CONFIG ]]; then
+    pn_log "config: keeping ${CONFIG#"$PN_ROOT"/}"
+elif [[ -f $CONFIG_SRC ]]; then
+    # @PN_ROOT@ / @PN_BUILD_DIR@ / @PN_VAR_DIR@ in the example are replaced by real paths.
+    sed -e "s|@PN_ROOT@|$PN_ROOT|g" -e "s|@PN_BUILD_DIR@|$BUILD|g" -e "s|@PN_VAR_DIR@|$VAR|g" \
+        "$CONFIG_SRC" >"$CONFIG"
+    chmod 0644 "$CONFIG"
+    pn_log "config: wrote ${CONFIG#"$PN_ROOT"/} from config/server.yaml"
+else
+    pn_warn "config/server.yaml does not exist yet: no ${CONFIG#"$PN_ROOT"/} written"
+fi
+
+not_ready() {
+    pn_warn "$1"
+    cat >&2 <<EOF
+
+  The build and the services are ready, but the platform is NOT running:
+  $1
+  PostgreSQL and Redis (dev) are up; settings in var/dev/env. Stop them with scripts/stop.sh.
+EOF
+    exit 2
+}
+[[ -x $SERVER ]] || not_ready "the server binary ${SERVER#"$PN_ROOT"/} was not built (kernel/src/app is not written yet?)"
+[[ -f $CONFIG ]] || not_ready "no server config (config/server.yaml is missing)"
+
+# ---------------------------------------------------------------- migrate, admin, start
+# A running server is stopped before migrating, then started again on the new build.
+pn_server_stop "$PIDFILE"
+
+run_server_cmd() { # runs the server binary once with the dev settings
+    (
+        pn_source_env "$VAR/env" "$SECRETS"
+        cd "$PN_ROOT"
+        "$SERVER" --config "$CONFIG" "$@"
+    )
+}
+
+pn_log "migrate"
+run_server_cmd --migrate || pn_die "migration failed (see the messages above)"
+
+recorded_email=$(pn_env_get "$ADMIN_ENV" POWERNODE_ADMIN_EMAIL 2>/dev/null || true)
+if [[ -n $recorded_email && (-z ${POWERNODE_ADMIN_EMAIL:-} || ${POWERNODE_ADMIN_EMAIL:-} == "$recorded_email") ]]; then
+    pn_log "admin: already created ($recorded_email; credentials in ${ADMIN_ENV#"$PN_ROOT"/})"
+else
+    email=${POWERNODE_ADMIN_EMAIL:-admin@example.com}
+    # Upper, lower, digit and symbol always present, plus 20 random hex characters.
+    password=${POWERNODE_ADMIN_PASSWORD:-Pn9-$(pn_random_hex 10)}
+    pn_log "admin: creating $email"
+    POWERNODE_ADMIN_EMAIL=$email POWERNODE_ADMIN_PASSWORD=$password run_server_cmd --create-admin ||
+        pn_die "--create-admin failed; if this admin already exists, write its credentials to ${ADMIN_ENV#"$PN_ROOT"/} as POWERNODE_ADMIN_EMAIL='...' and POWERNODE_ADMIN_PASSWORD='...'"
+    rm -f "$ADMIN_ENV"
+    pn_secret_ensure "$ADMIN_ENV" POWERNODE_ADMIN_EMAIL "$email"
+    pn_secret_ensure "$ADMIN_ENV" POWERNODE_ADMIN_PASSWORD "$password"
+fi
+
+pn_server_start "$SERVER" "$CONFIG" "$PIDFILE" "$LOGFILE" "$VAR/env" "$SECRETS"
+healthy() {
+    pn_pid_alive "$PIDFILE" || return 2
+    pn_http_ok "$HEALTH_URL"
+}
+deadline=$((SECONDS + 60))
+until healthy; do
+    if ! pn_pid_alive "$PIDFILE"; then
+        tail -n 40 "$LOGFILE" >&2
+        pn_die "powernode-server exited during start-up (log: ${LOGFILE#"$PN_ROOT"/})"
+    fi
+    if ((SECONDS >= deadline)); then
+        tail -n 40 "$LOGFILE" >&2
+        pn_die "no answer from $HEALTH_URL after 60 s (server pid $(<"$PIDFILE") left running; scripts/stop.sh stops it)"
+    fi
+    sleep 0.3
+done
+
+admin_email=$(pn_env_get "$ADMIN_ENV" POWERNODE_ADMIN_EMAIL 2>/dev/null || echo '?')
+admin_password=$(pn_env_get "$ADMIN_ENV" POWERNODE_ADMIN_PASSWORD 2>/dev/null || echo '?')
+cat <<EOF
+
+Powernode is running.
+  API:        $BASE_URL/api/v1   (health: $HEALTH_URL)
+  Admin:      $admin_email
+  Password:   $admin_password   (kept in ${ADMIN_ENV#"$PN_ROOT"/}, mode 0600)
+  Log in:     curl -s -X POST $BASE_URL/api/v1/auth/login -H 'Content-Type: application/json' \\
+                -d '{"email":"$admin_email","password":"<password>"}'
+  Server log: ${LOGFILE#"$PN_ROOT"/}   pid file: ${PIDFILE#"$PN_ROOT"/}
+  Services:   PostgreSQL 127.0.0.1:$(pn_env_get "$VAR/env" PN_PG_PORT), Redis 127.0.0.1:$(pn_env_get "$VAR/env" PN_REDIS_PORT) (var/dev/env)
+  Stop all:   scripts/stop.sh
+EOF

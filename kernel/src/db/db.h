@@ -16,10 +16,10 @@
 #include "../core/arena.h"
 
 typedef struct pnk_db_config {
-    const char *url;         /* libpq connection string or URI */
-    int pool_size;           /* connections, opened lazily */
-    double acquire_timeout;  /* seconds to wait for a free connection; then PN_E_UNAVAILABLE */
-    double connect_timeout;  /* seconds for one connection attempt */
+    const char *url;          /* libpq connection string or URI */
+    int pool_size;            /* connections, opened lazily */
+    double acquire_timeout;   /* seconds to wait for a free connection; then PN_E_UNAVAILABLE */
+    double connect_timeout;   /* seconds for one connection attempt */
     int statement_timeout_ms; /* per statement; 0 = none */
 } pnk_db_config_t;
 

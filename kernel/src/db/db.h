@@ -39,11 +39,11 @@ void pnk_db_release(pnk_db_pool_t *p, pnk_db_conn_t *c);
 /*
  * Run one parameterised statement (text parameters, NULL = SQL NULL). The result, if wanted,
  * is copied into the arena as *rows. Errors: PN_E_CONFLICT (unique/foreign-key/exclusion
- * violation, serialization failure), PN_E_INVALID (data exceptions, class 22: bad uuid, out of
- * range), PN_E_TIMEOUT (statement timeout), PN_E_UNAVAILABLE (connection lost or server
- * shutting down), PN_E_INTERNAL (anything else). `err` gets a message safe to show a client
- * for CONFLICT/INVALID ("duplicate value for users_email_key") and the full server message is
- * logged for the rest.
+ * violation, serialization failure, deadlock), PN_E_INVALID (data exceptions, class 22: bad
+ * uuid, out of range; also not-null and check violations), PN_E_TIMEOUT (statement or lock
+ * timeout), PN_E_UNAVAILABLE (connection lost, server shutting down, class 53), PN_E_INTERNAL
+ * (anything else). `err` gets a message safe to show a client for CONFLICT/INVALID
+ * ("duplicate value for users_email_key") and the full server message is logged for the rest.
  */
 int pnk_db_exec(pnk_db_conn_t *c, const char *sql, int nparams, const char *const *params,
                 pnk_arena_t *arena, pn_rows_t **rows, char *err, size_t errlen);
@@ -61,7 +61,9 @@ const char *pnk_rows_value(const pn_rows_t *r, int row, int col);
  * parsed, everything else string, NULL as null). New reference. */
 json_t *pnk_rows_json(const pn_rows_t *r);
 
-/* Pool figures for /metrics and /ready. */
+/* Pool figures for /metrics and /ready. errors_total counts failed connection attempts,
+ * lost connections and statements failing with INTERNAL/TIMEOUT/UNAVAILABLE (not the
+ * client's CONFLICT/INVALID). */
 typedef struct pnk_db_stats {
     int size, open, in_use, waiting;
     unsigned long acquired_total, timeouts_total, errors_total;

@@ -175,6 +175,70 @@ test_pool_eight_threads(void)
     pnk_db_pool_free(p);
 }
 
+static int
+backend_pid(pnk_db_conn_t *c, pnk_arena_t *a)
+{
+    pn_rows_t *r = NULL;
+    char err[256];
+
+    if (pnk_db_exec(c, "SELECT pg_backend_pid()", 0, NULL, a, &r, err, sizeof err) != PN_OK)
+        return -1;
+    return atoi(pnk_rows_value(r, 0, 0));
+}
+
+static void
+terminate(pnk_db_pool_t *killer, int pid)
+{
+    char sql[96];
+
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)", pid);
+    CU_ASSERT_EQUAL(dbt_exec(killer, sql), PN_OK);
+    usleep(200000); /* the backend exits and closes the socket */
+}
+
+/* A session killed under a holder fails with UNAVAILABLE and is replaced on the next acquire;
+ * one killed while idle in the pool is noticed at acquire and never reaches the caller. */
+static void
+test_pool_replaces_terminated_sessions(void)
+{
+    pnk_db_pool_t *p = dbt_pool(1, 1.0, 0), *killer = dbt_pool(1, 1.0, 0);
+    pnk_arena_t *a = pnk_arena_new(0);
+    pnk_db_conn_t *c;
+    char err[256];
+    int pid, pid2;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(killer);
+    CU_ASSERT_EQUAL_FATAL(pnk_db_acquire(p, &c, err, sizeof err), PN_OK);
+    pid = backend_pid(c, a);
+    CU_ASSERT_TRUE_FATAL(pid > 0);
+    terminate(killer, pid);
+    CU_ASSERT_EQUAL(pnk_db_exec(c, "SELECT 1", 0, NULL, NULL, NULL, err, sizeof err),
+                    PN_E_UNAVAILABLE);
+    CU_ASSERT_EQUAL(pnk_db_exec(c, "SELECT 1", 0, NULL, NULL, NULL, err, sizeof err),
+                    PN_E_UNAVAILABLE);
+    pnk_db_release(p, c);
+
+    CU_ASSERT_EQUAL_FATAL(pnk_db_acquire(p, &c, err, sizeof err), PN_OK);
+    pid2 = backend_pid(c, a);
+    CU_ASSERT_TRUE(pid2 > 0 && pid2 != pid);
+    pnk_db_release(p, c);
+
+    terminate(killer, pid2);
+    CU_ASSERT_EQUAL_FATAL(pnk_db_acquire(p, &c, err, sizeof err), PN_OK);
+    pid = backend_pid(c, a);
+    CU_ASSERT_TRUE(pid > 0 && pid != pid2);
+    pnk_db_release(p, c);
+
+    pnk_db_stats_t st;
+    pnk_db_stats(p, &st);
+    CU_ASSERT_EQUAL(st.open, 1);
+    CU_ASSERT_TRUE(st.errors_total >= 1);
+    pnk_arena_free(a);
+    pnk_db_pool_free(killer);
+    pnk_db_pool_free(p);
+}
+
 void
 register_pool_tests(void)
 {
@@ -183,4 +247,6 @@ register_pool_tests(void)
                 test_pool_exhaustion_is_unavailable_in_time);
     CU_add_test(s, "test_pool_release_wakes_a_waiter", test_pool_release_wakes_a_waiter);
     CU_add_test(s, "test_pool_eight_threads", test_pool_eight_threads);
+    CU_add_test(s, "test_pool_replaces_terminated_sessions",
+                test_pool_replaces_terminated_sessions);
 }

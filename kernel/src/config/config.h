@@ -5,7 +5,9 @@
  * type or an out-of-range value is an error naming file, line and key:
  *   "config/server.yaml:12: plugins.files.max_upload_mb: 0 is below the minimum 1"
  * Precedence, highest first: POWERNODE_<SECTION>_<KEY> (section dots and dashes become '_'),
- * an alias such as DATABASE_URL, the file, the default.
+ * an alias such as DATABASE_URL, the file, the default. An empty environment variable counts
+ * as unset; a YAML null in the file (nothing after the colon, "~", "null") counts as not set.
+ * Limits: 1 MiB, 32 levels, 100,000 nodes; anchors, aliases, tags and duplicate keys refused.
  * Loaded and declared on the main thread at start-up; read-only (and thread-safe) after.
  */
 #ifndef PNK_CONFIG_H
@@ -35,7 +37,9 @@ int pnk_config_env_alias(pnk_config_t *c, const char *section, const char *key, 
  * Declare the keys of `section` (dotted, e.g. "http" or "plugins.files"), validate what the
  * file has there, apply environment overrides and defaults, and store typed values.
  * `reserved` is a NULL-terminated list of extra key names allowed in the section without a
- * declaration (read with pnk_config_raw), or NULL. A section may be declared once.
+ * declaration (read with pnk_config_raw or pnk_config_list: list-valued keys go here), or NULL.
+ * A mapping under the section is a sub-section ("plugins" holds "plugins.files"), left to
+ * pnk_config_check_unknown since it may be declared later. A section may be declared once.
  * 0, or -1 with "file:line: section.key: problem" in err.
  */
 int pnk_config_declare(pnk_config_t *c, const char *section, const pn_config_key_t *keys,
@@ -48,8 +52,8 @@ bool pnk_config_bool(const pnk_config_t *c, const char *section, const char *key
 double pnk_config_double(const pnk_config_t *c, const char *section, const char *key);
 const char *pnk_config_string(const pnk_config_t *c, const char *section, const char *key);
 
-/* The raw scalar at a dotted path ("plugins.files.enabled"), or NULL when absent or not a
- * scalar. No environment applied. */
+/* The raw scalar at a dotted path ("plugins.files.enabled"), or NULL when absent, null or not
+ * a scalar. No environment applied. */
 const char *pnk_config_raw(const pnk_config_t *c, const char *path);
 /* The file line of a dotted path, or 0 when absent. */
 int pnk_config_line(const pnk_config_t *c, const char *path);
@@ -58,15 +62,19 @@ int pnk_config_line(const pnk_config_t *c, const char *path);
  * *items is owned by c. 0 (n = 0 when absent), or -1 when the node is neither. */
 int pnk_config_list(pnk_config_t *c, const char *path, const char *env, const char *const **items,
                     size_t *n, char *err, size_t errlen);
-/* The child keys of a mapping at a dotted path (e.g. the plugin names under "plugins"). */
+/* The child keys of a mapping at a dotted path (e.g. the plugin names under "plugins"; NULL
+ * path: the top level), in file order, NULL-terminated. 0 (n = 0 when absent), or -1 when the
+ * node is not a mapping. */
 int pnk_config_keys(const pnk_config_t *c, const char *path, const char *const **keys, size_t *n);
 
 /* Parse a boolean the way config does (true/false/yes/no/on/off/1/0). 0 or -1. */
 int pnk_config_parse_bool(const char *s, bool *out);
 
 /* After all sections are declared: every top-level key and every mapping under `plugins`
- * must have been declared (or be listed in `known`, NULL-terminated). The first stray key is
- * reported as "file:line: key: unknown setting". 0 or -1. */
+ * must have been declared (or be listed in `known`, NULL-terminated, as a dotted path or, for
+ * plugins, a plugin name), and so must every mapping inside a declared section. The first
+ * stray key is reported as "file:line: key: unknown setting", or for a mapping under plugins
+ * as "file:line: plugins.<name>: no such plugin is loaded". 0 or -1. */
 int pnk_config_check_unknown(const pnk_config_t *c, const char *const *known, char *err,
                              size_t errlen);
 

@@ -16,9 +16,10 @@
 typedef enum { PNK_REDIS_CACHE = 0, PNK_REDIS_QUEUE = 1 } pnk_redis_target_t;
 
 typedef struct pnk_redis_config {
-    const char *url;       /* redis://[:password@]host:port/db for the cache, e.g. .../0 */
+    const char *url;       /* redis://[user:password@]host:port/db for the cache, e.g. .../0, or
+                              unix:///path?db=N */
     const char *queue_url; /* the queue database; NULL = same server as url, database 1 */
-    double timeout;        /* seconds for connect and for each command */
+    double timeout;        /* seconds for connect and for each command; 0 = 2 s */
 } pnk_redis_config_t;
 
 /* Set the targets, connect once to each and refuse an evicting server: maxmemory-policy must
@@ -32,14 +33,17 @@ void pnk_redis_thread_done(void);
 
 /* Run one command on the calling thread's connection. The reply becomes JSON (bulk/status ->
  * string, integer -> integer, nil -> null, array -> array); a Redis error reply is
- * PN_E_INTERNAL with its text in err. reply may be NULL. */
+ * PN_E_INTERNAL with its text in err. reply may be NULL. Bulk strings keep their bytes as
+ * they are (not checked as UTF-8; use json_string_length). No reply within the timeout is
+ * PN_E_TIMEOUT; while Redis is down calls fail fast with PN_E_UNAVAILABLE (one connect
+ * attempt per thread per 200 ms at most). */
 int pnk_redis_command(pnk_redis_target_t t, int argc, const char *const *argv,
                       const size_t *argvlen, json_t **reply, char *err, size_t errlen);
 /* PING; PN_OK or PN_E_UNAVAILABLE. */
 int pnk_redis_ping(pnk_redis_target_t t);
 
-/* Cache: get (*val malloc'd, caller frees; PN_E_NOTFOUND when absent), set with TTL seconds
- * (0 = none), delete. Keys are prefixed "pn:cache:". */
+/* Cache: get (*val malloc'd and NUL-terminated, caller frees; PN_E_NOTFOUND when absent),
+ * set with TTL seconds (0 = none), delete. Keys are prefixed "pn:cache:". */
 int pnk_cache_get(const char *key, char **val, size_t *len);
 int pnk_cache_set(const char *key, const void *val, size_t len, int ttl_s);
 int pnk_cache_del(const char *key);
@@ -48,7 +52,10 @@ int pnk_cache_del(const char *key);
 int pnk_redis_publish(const char *channel, const char *msg, size_t len);
 
 /* Subscribe to a channel pattern on a thread of its own that reconnects after failures;
- * on_message runs on that thread. Returns a handle to stop it, or NULL. */
+ * on_message runs on that thread (and must not unsubscribe its own handle). Waits up to the
+ * timeout (at most 5 s) for the first subscription, so messages published after a return
+ * with Redis up are delivered; messages published while disconnected are lost. Returns a
+ * handle to stop it, or NULL. */
 typedef struct pnk_redis_sub pnk_redis_sub_t;
 pnk_redis_sub_t *pnk_redis_subscribe(const char *pattern,
                                      void (*on_message)(void *ud, const char *channel,

@@ -90,7 +90,7 @@ typedef enum pn_cfg_type {
 
 /*
  * One configuration key of a plugin, read from plugins.<name>.<key> in the YAML file and
- * overridden by the environment variable PN_<NAME>_<KEY> (upper case). Unknown keys under the
+ * overridden by the environment variable POWERNODE_PLUGINS_<NAME>_<KEY> (upper case). Unknown keys under the
  * plugin's section and out-of-range values stop start-up with the file, line and key named.
  */
 typedef struct pn_config_key {

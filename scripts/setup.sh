@@ -44,7 +44,7 @@ fi
 "$PN_ROOT/scripts/services.sh" start --profile dev
 
 # Generated once; deleting secrets.env invalidates tokens and encrypted secrets.
-pn_secret_ensure "$SECRETS" POWERNODE_JWT_SECRET "$(pn_random_hex 32)"
+pn_secret_ensure "$SECRETS" POWERNODE_JWT_KEY "$(pn_random_hex 32)"
 pn_secret_ensure "$SECRETS" WORKER_SERVICE_TOKEN "$(pn_random_hex 32)"
 pn_secret_ensure "$SECRETS" POWERNODE_MASTER_KEY "$(pn_random_hex 32)"
 pn_log "secrets: ${SECRETS#"$PN_ROOT"/} (mode 0600)"
@@ -52,11 +52,20 @@ pn_log "secrets: ${SECRETS#"$PN_ROOT"/} (mode 0600)"
 if [[ -f $CONFIG ]]; then
     pn_log "config: keeping ${CONFIG#"$PN_ROOT"/}"
 elif [[ -f $CONFIG_SRC ]]; then
-    # @PN_ROOT@ / @PN_BUILD_DIR@ / @PN_VAR_DIR@ in the example are replaced by real paths.
-    sed -e "s|@PN_ROOT@|$PN_ROOT|g" -e "s|@PN_BUILD_DIR@|$BUILD|g" -e "s|@PN_VAR_DIR@|$VAR|g" \
-        "$CONFIG_SRC" >"$CONFIG"
+    # The example names installed paths; a build-tree server reads its plugins from the build
+    # and its migrations from the source tree.
+    ui=""
+    [[ ! -d $PN_ROOT/frontend/dist ]] || ui="$PN_ROOT/frontend/dist"
+    awk -v plugins="$BUILD/plugins" -v data="$BUILD/share/plugins" -v sql="$PN_ROOT/sql" -v ui="$ui" '
+        /^[^ #]/ { section = $1 }
+        section == "paths:" && $1 == "plugins:"     { sub(/plugins: *[^ #]*/, "plugins: " plugins) }
+        section == "paths:" && $1 == "plugin_data:" { sub(/plugin_data: *[^ #]*/, "plugin_data: " data) }
+        section == "paths:" && $1 == "sql:"         { sub(/sql: *[^ #]*/, "sql: " sql) }
+        section == "paths:" && $1 == "ui:" && ui != "" { sub(/ui: *[^ #]*/, "ui: " ui) }
+        { print }' "$CONFIG_SRC" >"$CONFIG.tmp"
+    mv -f "$CONFIG.tmp" "$CONFIG"
     chmod 0644 "$CONFIG"
-    pn_log "config: wrote ${CONFIG#"$PN_ROOT"/} from config/server.yaml"
+    pn_log "config: wrote ${CONFIG#"$PN_ROOT"/} from config/server.yaml (paths point into this checkout)"
 else
     pn_warn "config/server.yaml does not exist yet: no ${CONFIG#"$PN_ROOT"/} written"
 fi

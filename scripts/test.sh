@@ -59,8 +59,9 @@ PN_TEST_DATABASE_URL=$(pn_env_get "$VAR/env" DATABASE_URL)
 PN_TEST_REDIS_URL=$(pn_env_get "$VAR/env" REDIS_URL)
 PN_TEST_PG_ADMIN_URL=$(pn_env_get "$VAR/env" PN_PG_ADMIN_URL)
 export PN_TEST_DATABASE_URL PN_TEST_REDIS_URL PN_TEST_PG_ADMIN_URL
-export PN_TEST_PG_RESTART_CMD="$SERVICES restart-pg --profile test"
-export PN_TEST_REDIS_RESTART_CMD="$SERVICES restart-redis --profile test"
+# Down for a second, so a client really sees the outage before the service is back.
+export PN_TEST_PG_RESTART_CMD="$SERVICES restart-pg --profile test --down 1"
+export PN_TEST_REDIS_RESTART_CMD="$SERVICES restart-redis --profile test --down 1"
 export PN_SOURCE_DIR="$PN_ROOT"
 # Tests must not reach the dev services by accident.
 unset DATABASE_URL REDIS_URL

@@ -230,10 +230,10 @@ if [[ -n $greeting_id ]]; then
 fi
 if [[ -n $pg_note ]]; then
     :
+elif [[ -z $greeting_id ]]; then
+    pg_note="no greeting to read (see (b))"
 elif [[ -z $query ]]; then
     pg_note="no hello_greetings row to read (set BENCH_PG_QUERY, using :id and :account)"
-elif [[ -z $greeting_id ]]; then
-    pg_note="no greeting id to read"
 else
     echo "$query;" >"$TMP/select.sql"
     pn_log "pgbench: $RUNS x -M prepared -c 8 -j 2 -T ${BENCH_DURATION:-10} '$query'"
@@ -262,8 +262,11 @@ fi
 [[ -z $pg_note ]] || pn_warn "pgbench skipped: $pg_note"
 
 # ---------------------------------------------------------------- report
-fig() { # fig NAME rps|p99
-    if [[ -s $TMP/$1.$2 ]]; then median "$TMP/$1.$2"; else echo "n/a"; fi
+fig() { # fig NAME rps|p99: the median, rounded for the table
+    local m fmt=%.0f
+    [[ $2 == rps ]] || fmt=%.2f
+    if [[ -s $TMP/$1.$2 ]]; then m=$(median "$TMP/$1.$2"); else m="n/a"; fi
+    if [[ $m == n/a ]]; then echo "$m"; else printf "$fmt\n" "$m"; fi
 }
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'

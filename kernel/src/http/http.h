@@ -23,34 +23,34 @@ typedef struct pnk_http_header {
 } pnk_http_header_t;
 
 typedef struct pnk_http_request {
-    pnk_arena_t *arena;  /* freed by the HTTP layer after on_done */
-    const char *method;  /* "GET", as received (methods are case-sensitive) */
-    int method_id;       /* pn_method_t bit, or 0 for a method we do not route */
-    const char *target;  /* the raw request-target */
+    pnk_arena_t *arena;   /* freed by the HTTP layer after on_done */
+    const char *method;   /* "GET", as received (methods are case-sensitive) */
+    int method_id;        /* pn_method_t bit, or 0 for a method we do not route */
+    const char *target;   /* the raw request-target */
     const char *raw_path; /* the target's path part, still percent-encoded */
-    const char *path;    /* percent-decoded path; requests whose path decodes to NUL are refused */
-    const char *query;   /* raw query string without '?', or NULL */
+    const char *path;     /* percent-decoded path; requests whose path decodes to NUL are refused */
+    const char *query;    /* raw query string without '?', or NULL */
     pnk_http_header_t *headers;
     size_t nheaders;
-    const char *body;    /* NUL-terminated copy of the decoded body, or NULL */
+    const char *body; /* NUL-terminated copy of the decoded body, or NULL */
     size_t body_len;
-    char peer[64];       /* client address as text */
-    int http_minor;      /* 0 or 1 (HTTP/1.x) */
+    char peer[64];  /* client address as text */
+    int http_minor; /* 0 or 1 (HTTP/1.x) */
     bool keep_alive;
-    double started;      /* monotonic seconds when the first byte of the head arrived */
-    void *app_data;      /* free for the app: set in on_head, read in handle and on_done */
+    double started; /* monotonic seconds when the first byte of the head arrived */
+    void *app_data; /* free for the app: set in on_head, read in handle and on_done */
 } pnk_http_request_t;
 
 typedef struct pnk_http_response {
     int status;
     pnk_http_header_t *headers; /* arena; added with pnk_http_response_header */
     size_t nheaders, cap;
-    const void *body;           /* arena or static; ignored when fd >= 0 */
+    const void *body; /* arena or static; ignored when fd >= 0 */
     size_t body_len;
-    int fd;                     /* >= 0: send file_len bytes from file_offset, then close(fd) */
+    int fd; /* >= 0: send file_len bytes from file_offset, then close(fd) */
     off_t file_offset;
     size_t file_len;
-    bool close;                 /* close the connection after this response */
+    bool close; /* close the connection after this response */
 } pnk_http_response_t;
 
 /* Add a response header (copied into the request arena). 0 or -1 on ENOMEM. */
@@ -60,20 +60,20 @@ int pnk_http_response_header(pnk_http_request_t *req, pnk_http_response_t *resp,
 const char *pnk_http_request_header(const pnk_http_request_t *req, const char *name);
 
 typedef struct pnk_http_limits {
-    const char *bind;          /* address to listen on, "127.0.0.1" by default */
-    int port;                  /* 0 picks a free port (see pnk_http_server_port) */
-    int threads;               /* handler threads */
-    int max_connections;       /* accepted connections beyond this are closed at once */
-    int max_queue;             /* requests waiting for a handler thread; 503 beyond */
-    size_t max_head;           /* request line + headers, bytes; 431 beyond (414 for the URI) */
-    size_t max_uri;            /* request-target length; 414 beyond */
-    size_t max_headers;        /* header count; 431 beyond */
-    size_t max_body;           /* server default body cap when on_head does not set one */
-    double head_timeout;       /* seconds from the first byte to the end of the head; 408 */
-    double body_timeout;       /* seconds of inactivity while reading a body; 408 */
-    double write_timeout;      /* seconds of inactivity while writing; connection closed */
-    double keepalive_timeout;  /* idle seconds between requests on a kept-alive connection */
-    double shutdown_grace;     /* seconds to finish in-flight requests on SIGTERM/SIGINT */
+    const char *bind;         /* address to listen on, "127.0.0.1" by default */
+    int port;                 /* 0 picks a free port (see pnk_http_server_port) */
+    int threads;              /* handler threads */
+    int max_connections;      /* accepted connections beyond this are closed at once */
+    int max_queue;            /* requests waiting for a handler thread; 503 beyond */
+    size_t max_head;          /* request line + headers, bytes; 431 beyond (414 for the URI) */
+    size_t max_uri;           /* request-target length; 414 beyond */
+    size_t max_headers;       /* header count; 431 beyond */
+    size_t max_body;          /* server default body cap when on_head does not set one */
+    double head_timeout;      /* seconds from the first byte to the end of the head; 408 */
+    double body_timeout;      /* seconds of inactivity while reading a body; 408 */
+    double write_timeout;     /* seconds of inactivity while writing; connection closed */
+    double keepalive_timeout; /* idle seconds between requests on a kept-alive connection */
+    double shutdown_grace;    /* seconds to finish in-flight requests on SIGTERM/SIGINT */
 } pnk_http_limits_t;
 
 /* Defaults for every field (see http_server.c for the values and why). */

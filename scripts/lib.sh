@@ -239,7 +239,7 @@ pn_cmake_build() {
         pn_die "cmake configure of $dir failed"
     }
     pn_log "cmake: build $dir (-j$(pn_nproc_build))"
-    cmake --build "$dir" -j"$(pn_nproc_build)"
+    cmake --build "$dir" -j"$(pn_nproc_build)" || pn_die "build of $dir failed (compiler messages above)"
 }
 
 # ---------------------------------------------------------------- the server process

@@ -1,0 +1,30 @@
+/* Runs the auth suites that need PostgreSQL (PN_TEST_DATABASE_URL): they fail, not skip,
+ * when it is missing. One scratch schema for the whole run, dropped at the end. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+#include "testdb.h"
+
+void register_auth_db_tests(int applied);
+void register_authn_tests(void);
+
+int
+main(void)
+{
+    int applied = -1;
+    if (testdb_open(&applied) != 0) {
+        fprintf(stderr, "test_auth_db: FAILED: no usable test database (see above)\n");
+        testdb_close();
+        return 1;
+    }
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    register_auth_db_tests(applied);
+    register_authn_tests();
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    testdb_close();
+    return failed ? 1 : 0;
+}

@@ -367,28 +367,31 @@ test_login_succeeds_and_token_works(void)
     stub_req_free(s);
 }
 
+/* One failed login: the message, and the time taken (fastest of three). */
+static double
+failed_login(const char *email, const char *password)
+{
+    double best = 1e9;
+    for (int i = 0; i < 3; i++) {
+        double t = 0;
+        stub_req_t *s = login(email, password, &t);
+        CU_ASSERT_EQUAL(s->status, 0);
+        CU_ASSERT_EQUAL(s->req.err_code, PN_E_UNAUTH);
+        CU_ASSERT_STRING_EQUAL(s->req.err_msg, "invalid email or password");
+        stub_req_free(s);
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
 static void
 test_login_failures_look_alike(void)
 {
-    double wrong = 0, unknown = 0, disabled = 0;
-    stub_req_t *s = login("member@example.com", "not the password", &wrong);
-    CU_ASSERT_EQUAL(s->status, 0);
-    CU_ASSERT_EQUAL(s->req.err_code, PN_E_UNAUTH);
-    CU_ASSERT_STRING_EQUAL(s->req.err_msg, "invalid email or password");
-    stub_req_free(s);
-
-    s = login("nobody@example.com", "not the password", &unknown);
-    CU_ASSERT_EQUAL(s->req.err_code, PN_E_UNAUTH);
-    CU_ASSERT_STRING_EQUAL(s->req.err_msg, "invalid email or password");
-    stub_req_free(s);
-
+    double wrong = failed_login("member@example.com", "not the password");
+    double unknown = failed_login("nobody@example.com", "not the password");
     /* A disabled user with the right password gets the same answer. */
-    s = login("disabled@example.com", PASSWORD, &disabled);
-    CU_ASSERT_EQUAL(s->req.err_code, PN_E_UNAUTH);
-    CU_ASSERT_STRING_EQUAL(s->req.err_msg, "invalid email or password");
-    stub_req_free(s);
-
-    /* Both paths run argon2: an unknown email is not answered noticeably faster. */
+    double disabled = failed_login("disabled@example.com", PASSWORD);
+    /* Every path runs argon2: an unknown email is not answered noticeably faster. */
     CU_ASSERT_TRUE(unknown > wrong / 3);
     CU_ASSERT_TRUE(disabled > wrong / 3);
 }

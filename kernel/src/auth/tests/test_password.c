@@ -77,14 +77,20 @@ test_password_dummy_verify_costs_like_a_real_one(void)
                           PN_OK);
     CU_ASSERT_FALSE(pnk_password_verify_dummy("warm-up", 7)); /* builds the dummy hash */
 
-    struct timespec a, b, c;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    CU_ASSERT_FALSE(pnk_password_verify(h, "wrongpassword1", 14));
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    CU_ASSERT_FALSE(pnk_password_verify_dummy("wrongpassword1", 14));
-    clock_gettime(CLOCK_MONOTONIC, &c);
-    double real = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    double dummy = (double)(c.tv_sec - b.tv_sec) + (double)(c.tv_nsec - b.tv_nsec) / 1e9;
+    /* The fastest of three runs each, so a busy machine's preemptions do not decide. */
+    double real = 1e9, dummy = 1e9;
+    for (int i = 0; i < 3; i++) {
+        struct timespec a, b, c;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        CU_ASSERT_FALSE(pnk_password_verify(h, "wrongpassword1", 14));
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        CU_ASSERT_FALSE(pnk_password_verify_dummy("wrongpassword1", 14));
+        clock_gettime(CLOCK_MONOTONIC, &c);
+        double r = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+        double d = (double)(c.tv_sec - b.tv_sec) + (double)(c.tv_nsec - b.tv_nsec) / 1e9;
+        real = r < real ? r : real;
+        dummy = d < dummy ? d : dummy;
+    }
     /* Loose bounds: the same argon2 work, so within a factor of three of each other. */
     CU_ASSERT_TRUE(dummy > real / 3 && dummy < real * 3);
 }

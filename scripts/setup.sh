@@ -24,8 +24,10 @@ pn_need_root
 pn_install_deps
 
 # ---------------------------------------------------------------- build
+# The platform build needs no tests. PN_AREAS is given every time: a value left in the cmake
+# cache by an earlier run would stick.
 # shellcheck disable=SC2086  # PN_CMAKE_ARGS is a list of words on purpose
-pn_cmake_build "$BUILD" -DCMAKE_BUILD_TYPE=Release ${PN_CMAKE_ARGS:-}
+pn_cmake_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPN_AREAS=all -DPN_BUILD_TESTS=OFF ${PN_CMAKE_ARGS:-}
 
 if [[ -f $PN_ROOT/frontend/package.json ]]; then
     # Reinstall only when the lock file changed, so a second run needs no network.

@@ -36,8 +36,8 @@ t0=$SECONDS
 pn_install_deps
 
 # ---------------------------------------------------------------- builds
-area_args=()
-[[ -z ${PN_AREAS:-} ]] || area_args=("-DPN_AREAS=$PN_AREAS")
+# Always given: a value left in the cmake cache by an earlier run would otherwise stick.
+area_args=("-DPN_AREAS=${PN_AREAS:-all}")
 mkdir -p "$PN_ROOT/build"
 pn_cmake_build "$DEBUG" -DCMAKE_BUILD_TYPE=Debug -DPN_SANITIZE=address,undefined "${area_args[@]}"
 if [[ ${PN_SKIP_FUZZ:-0} != 1 ]]; then

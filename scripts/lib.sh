@@ -234,8 +234,9 @@ pn_cmake_build() {
     local dir=$1
     shift
     pn_log "cmake: configure $dir ($*)"
-    cmake -S "$PN_ROOT" -B "$dir" "$@" >"$dir.configure.log" 2>&1 || {
-        cat "$dir.configure.log" >&2
+    mkdir -p "$dir"
+    cmake -S "$PN_ROOT" -B "$dir" "$@" >"$dir/pn-configure.log" 2>&1 || {
+        cat "$dir/pn-configure.log" >&2
         pn_die "cmake configure of $dir failed"
     }
     pn_log "cmake: build $dir (-j$(pn_nproc_build))"

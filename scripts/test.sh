@@ -7,7 +7,7 @@
 # Environment: PN_AREAS (e.g. "core;http") builds only those kernel areas; PN_CTEST_JOBS
 # (default 1) runs tests in parallel; PN_TEST_TIMEOUT (default 600 s) is the per-test limit
 # for tests that set none; PN_SKIP_FUZZ=1 skips the fuzz build; PN_TEST_KEEP_DATA=1 keeps the
-# previous run's test database.
+# previous run's test database (and running test services, which it then leaves running).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEBUG="$PN_ROOT/build/debug"
@@ -48,8 +48,10 @@ fi
 pn_log "builds done in $((SECONDS - t0)) s"
 
 # ---------------------------------------------------------------- services
-if "$SERVICES" status --profile test >/dev/null 2>&1; then
-    pn_log "test services were already running: using them and leaving them running"
+# The lock above means no other run owns the test services, so ones still running are left
+# over from an interrupted run: start afresh (unless asked to keep them).
+if [[ ${PN_TEST_KEEP_DATA:-0} == 1 ]] && "$SERVICES" status --profile test >/dev/null 2>&1; then
+    pn_log "PN_TEST_KEEP_DATA=1: using the running test services and leaving them running"
 else
     [[ ${PN_TEST_KEEP_DATA:-0} == 1 ]] || "$SERVICES" wipe --profile test >/dev/null
     started_services=1

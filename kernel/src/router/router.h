@@ -56,6 +56,11 @@ int pnk_router_add(pnk_router_t *r, const pn_route_t *route, const char *owner, 
  * Returns 0 with *out filled; PN_E_NOTFOUND when no pattern matches; PN_E_METHOD when a
  * pattern matches but not the method, with *allowed set to the pn_method_t bits that would
  * (HEAD and OPTIONS included); PN_E_BADREQ for an undecodable path (bad escape, NUL byte).
+ * Precedence, segment by segment: literal, then ":param", then "*rest"; a pattern that fits
+ * the path but not the method yields to a lower one that has the method. A trailing slash
+ * counts ("/a/b/" does not match "/a/b"). Also PN_E_BADREQ: a path not starting with '/',
+ * "." or ".." segments (even encoded), empty segments other than a final one, control bytes.
+ * OPTIONS routes cannot be registered, so OPTIONS always gets PN_E_METHOD and the set.
  */
 int pnk_router_match(const pnk_router_t *r, int method, const char *raw_path, pnk_arena_t *arena,
                      pnk_match_t *out, uint32_t *allowed);

@@ -53,7 +53,9 @@ typedef struct pnk_http_response {
     bool close; /* close the connection after this response */
 } pnk_http_response_t;
 
-/* Add a response header (copied into the request arena). 0 or -1 on ENOMEM. */
+/* Add a response header (copied into the request arena). 0, or -1 on ENOMEM or when the name
+ * is not a token or the value holds CR, LF, NUL or another control character. Content-Length,
+ * Transfer-Encoding, Connection and Date are the server's own and are not sent if added. */
 int pnk_http_response_header(pnk_http_request_t *req, pnk_http_response_t *resp, const char *name,
                              const char *value);
 /* Case-insensitive lookup; the first value, or NULL. */
@@ -104,7 +106,7 @@ int pnk_http_server_port(const pnk_http_server_t *s);
 /* Run the loop until SIGTERM/SIGINT or pnk_http_server_stop: then stop accepting, let
  * in-flight requests finish up to shutdown_grace, and return 0. */
 int pnk_http_server_run(pnk_http_server_t *s);
-/* Ask a running server to shut down as on SIGTERM. Thread-safe. */
+/* Ask a running server to shut down as on SIGTERM. Thread-safe (not async-signal-safe). */
 void pnk_http_server_stop(pnk_http_server_t *s);
 void pnk_http_server_free(pnk_http_server_t *s);
 

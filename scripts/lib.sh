@@ -122,8 +122,7 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
         echo "$p"
         return 0
     fi
-    local i
-    for i in $(seq 1 200); do
+    for _ in $(seq 1 200); do
         p=$((20000 + RANDOM % 30000))
         if ! pn_port_open "$p"; then
             echo "$p"
@@ -245,6 +244,7 @@ pn_cmake_build() {
 
 # ---------------------------------------------------------------- the server process
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 PN_SERVER_REL="kernel/src/app/powernode-server"
 
 # pn_server_start BINARY CONFIG PIDFILE LOGFILE [ENVFILE...]: start the server detached (own

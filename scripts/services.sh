@@ -9,6 +9,7 @@
 #
 # --hard kills instead of shutting down cleanly (PostgreSQL "immediate" mode, Redis SIGKILL);
 # --down keeps the service stopped that long before starting it again.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
@@ -31,6 +32,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ $profile == dev || $profile == test ]] || pn_die "unknown profile '$profile' (dev or test)"
 [[ $down =~ ^[0-9]+(\.[0-9]+)?$ ]] || pn_die "--down wants a number of seconds"
+# shellcheck disable=SC2034  # read by lib.sh
 PN_LOG_TAG="services:$profile"
 
 VAR="$PN_ROOT/var/$profile"

@@ -6,6 +6,7 @@
 # Environment: POWERNODE_ADMIN_EMAIL / POWERNODE_ADMIN_PASSWORD choose the first admin;
 # PN_CMAKE_ARGS adds cmake options (e.g. "-DPN_AREAS=core"); PN_HEALTH_URL overrides
 # http://127.0.0.1:3000/health.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILD="$PN_ROOT/build/release"
@@ -32,7 +33,7 @@ pn_cmake_build "$BUILD" -DCMAKE_BUILD_TYPE=Release -DPN_AREAS=all -DPN_BUILD_TES
 if [[ -f $PN_ROOT/frontend/package.json ]]; then
     # Reinstall only when the lock file changed, so a second run needs no network.
     (
-        cd "$PN_ROOT/frontend"
+        cd "$PN_ROOT/frontend" || exit 1
         if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
             pn_log "frontend: npm ci"
             if [[ -f package-lock.json ]]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
@@ -92,7 +93,7 @@ pn_server_stop "$PIDFILE"
 run_server_cmd() { # runs the server binary once with the dev settings
     (
         pn_source_env "$VAR/env" "$SECRETS"
-        cd "$PN_ROOT"
+        cd "$PN_ROOT" || exit 1
         "$SERVER" --config "$CONFIG" "$@"
     )
 }

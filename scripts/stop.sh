@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Stop what scripts/setup.sh started: the server, the worker (when there is one) and the dev
 # PostgreSQL + Redis; also test-profile services left behind by an interrupted test run.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 pn_need_root

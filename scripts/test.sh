@@ -8,6 +8,7 @@
 # (default 1) runs tests in parallel; PN_TEST_TIMEOUT (default 600 s) is the per-test limit
 # for tests that set none; PN_SKIP_FUZZ=1 skips the fuzz build; PN_TEST_KEEP_DATA=1 keeps the
 # previous run's test database (and running test services, which it then leaves running).
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEBUG="$PN_ROOT/build/debug"

@@ -5,7 +5,9 @@
 #   (e) the server's idle RSS
 # It is a benchmark, not a test: it prints figures and exits 0 unless something could not run
 # (BENCH_STRICT=1 also exits 1 when a target ratio is missed).
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck disable=SC2034  # read by lib.sh
 PN_LOG_TAG=bench
 
 BUILD="$PN_ROOT/build/release"
@@ -266,6 +268,7 @@ fig() { # fig NAME rps|p99: the median, rounded for the table
     local m fmt=%.0f
     [[ $2 == rps ]] || fmt=%.2f
     if [[ -s $TMP/$1.$2 ]]; then m=$(median "$TMP/$1.$2"); else m="n/a"; fi
+    # shellcheck disable=SC2059  # the format is one of two constants above
     if [[ $m == n/a ]]; then echo "$m"; else printf "$fmt\n" "$m"; fi
 }
 ratio() {

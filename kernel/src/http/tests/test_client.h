@@ -8,7 +8,7 @@
 
 typedef struct tc_conn {
     int fd;
-    char buf[65536];
+    char buf[300 * 1024];
     size_t len;
 } tc_conn_t;
 
@@ -16,7 +16,7 @@ typedef struct tc_resp {
     int status;
     char head[4096];
     long content_length; /* -1 when absent */
-    char body[8192];
+    char body[300 * 1024];
     size_t body_len;
     bool conn_close; /* "Connection: close" */
 } tc_resp_t;

@@ -4,6 +4,7 @@
  * slow heads, the connection cap, a full queue and a graceful stop. Every wait is bounded.
  */
 #include <CUnit/CUnit.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,6 +21,10 @@
 void register_server_tests(void);
 
 static atomic_int done_calls, done_with_resp;
+
+#define BIG_LEN (200 * 1024)
+#define FILE_LEN 150000
+static char file_path[64];
 
 static int
 app_on_head(void *ud, pnk_http_request_t *req, size_t *max_body, const char **message)
@@ -51,6 +56,18 @@ app_handle(void *ud, pnk_http_request_t *req, pnk_http_response_t *resp)
     pnk_http_response_header(req, resp, "Content-Type", "application/json");
     if (strcmp(req->path, "/close") == 0)
         resp->close = true;
+    if (strcmp(req->path, "/big") == 0) { /* over the inline limit: a second buffer */
+        char *big = pnk_arena_alloc(req->arena, BIG_LEN);
+        for (size_t i = 0; i < BIG_LEN; i++)
+            big[i] = (char)('a' + i % 26);
+        resp->body = big;
+        resp->body_len = BIG_LEN;
+    }
+    if (strcmp(req->path, "/file") == 0) {
+        resp->fd = open(file_path, O_RDONLY | O_CLOEXEC);
+        resp->file_offset = 3;
+        resp->file_len = FILE_LEN - 3;
+    }
 }
 
 static void
@@ -133,6 +150,16 @@ static tc_resp_t rr;
 static int
 suite_init(void)
 {
+    snprintf(file_path, sizeof file_path, "/tmp/pn-http-test-XXXXXX");
+    int fd = mkstemp(file_path);
+    if (fd < 0)
+        return -1;
+    for (int i = 0; i < FILE_LEN; i++) {
+        char ch = (char)('0' + i % 10);
+        if (write(fd, &ch, 1) != 1)
+            return -1;
+    }
+    close(fd);
     srv = start(NULL);
     return srv ? 0 : -1;
 }
@@ -140,6 +167,7 @@ suite_init(void)
 static int
 suite_clean(void)
 {
+    unlink(file_path);
     return srv == NULL || stop(srv) ? 0 : -1;
 }
 
@@ -180,6 +208,55 @@ test_get_and_post(void)
     CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(rr.body, "\"path\":\"/a b\""));
     tc_close(&cc);
+}
+
+static int
+count_open_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+static void
+test_large_bodies_and_files(void)
+{
+    size_t n = 300 * 1024;
+    char *req = malloc(n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+
+    CU_ASSERT_EQUAL_FATAL(tc_connect(&cc, srv->port, 3000), 0);
+    /* A 250 KiB upload arrives in many reads. */
+    int k =
+        snprintf(req, n, "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", 250 * 1024);
+    memset(req + k, 'x', 250 * 1024);
+    CU_ASSERT_EQUAL(tc_send(&cc, req, (size_t)k + 250 * 1024), 0);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rr.body, "\"body_len\":256000"));
+    /* A 200 KiB response body. */
+    CU_ASSERT_EQUAL(tc_sends(&cc, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_EQUAL(rr.body_len, BIG_LEN);
+    CU_ASSERT_EQUAL(rr.body[0], 'a');
+    CU_ASSERT_EQUAL(rr.body[BIG_LEN - 1], (char)('a' + (BIG_LEN - 1) % 26));
+    /* A file from an offset, then HEAD of it; the server closes the fd either way. */
+    int fds_before = count_open_fds();
+    CU_ASSERT_EQUAL(tc_sends(&cc, "GET /file HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_EQUAL(rr.body_len, FILE_LEN - 3);
+    CU_ASSERT_EQUAL(rr.body[0], '3');
+    CU_ASSERT_EQUAL(rr.body[rr.body_len - 1], (char)('0' + (FILE_LEN - 1) % 10));
+    CU_ASSERT_EQUAL(tc_sends(&cc, "HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n"
+                                  "GET /after HTTP/1.1\r\nHost: t\r\n\r\n"),
+                    0);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, true), 0);
+    CU_ASSERT_EQUAL(rr.content_length, FILE_LEN - 3);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rr.body, "/after"));
+    CU_ASSERT_EQUAL(count_open_fds(), fds_before);
+    tc_close(&cc);
+    free(req);
 }
 
 static void
@@ -588,6 +665,7 @@ register_server_tests(void)
 {
     CU_pSuite s = CU_add_suite("http_server", suite_init, suite_clean);
     CU_add_test(s, "GET and POST", test_get_and_post);
+    CU_add_test(s, "large bodies and files", test_large_bodies_and_files);
     CU_add_test(s, "pipelining in order", test_pipelining_in_order);
     CU_add_test(s, "HEAD has length, no body", test_head_has_length_no_body);
     CU_add_test(s, "HTTP/1.0 and close", test_http10_and_close);

@@ -36,8 +36,8 @@ class ConfigErrors(unittest.TestCase):
         self.assertIn(f"{path}:2: plugins.fles", out)
 
     def test_wrong_type(self):
-        path, out = self.refused("http:\n  port: lots\n")
-        self.assertIn(f"{path}:2: http.port", out)
+        path, out = self.refused("http:\n  max_queue: lots\n")
+        self.assertIn(f"{path}:2: http.max_queue", out)
 
     def test_environment_value_checked_too(self):
         _, out = self.refused("", env={"POWERNODE_HTTP_THREADS": "0"})

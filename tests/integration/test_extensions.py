@@ -45,7 +45,9 @@ class Extensions(unittest.TestCase):
         self.check("", {"POWERNODE_EXTENSIONS": "demo_ext"}, True)
 
     def test_environment_overrides_config(self):
-        self.check("extensions:\n  enabled: [demo_ext]\n", {"POWERNODE_EXTENSIONS": ""}, False)
+        # The environment list replaces the file's (an empty variable counts as unset).
+        self.check("extensions:\n  enabled: [demo_ext]\n", {"POWERNODE_EXTENSIONS": "business"},
+                   False)
 
     def test_namespace_disabled_by_environment(self):
         srv = pn.Server(self.db, "", env={"POWERNODE_PLUGINS_DISABLED": "hello"})

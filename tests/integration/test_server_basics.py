@@ -44,7 +44,7 @@ class ServerBasics(unittest.TestCase):
     def test_request_id_echoed_when_sane_replaced_when_not(self):
         r = self.srv.request("GET", "/health", headers={"X-Request-Id": "abc-123_DEF.456"})
         self.assertEqual(r.headers["x-request-id"], "abc-123_DEF.456")
-        r = self.srv.request("GET", "/health", headers={"X-Request-Id": "bad id\x7f<script>"})
+        r = self.srv.request("GET", "/health", headers={"X-Request-Id": "bad id <script>"})
         self.assertNotIn("script", r.headers["x-request-id"])
         self.assertRegex(r.headers["x-request-id"], r"^[0-9a-f-]{36}$")
 

@@ -130,7 +130,7 @@ host_perm_add(pn_plugin_ctx_t *ctx, const pn_perm_t *perms, size_t elem_size)
 static int
 host_sql_dir_add(pn_plugin_ctx_t *ctx, const char *dir)
 {
-    char path[4096], err[600];
+    char path[4096], err[4300];
     struct stat st;
 
     if (dir == NULL || ctx->sql_dir)
@@ -140,7 +140,7 @@ host_sql_dir_add(pn_plugin_ctx_t *ctx, const char *dir)
     else
         snprintf(path, sizeof path, "%s/%s/%s", pnk_app.plugin_data_dir, ctx->name, dir);
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, sizeof err, "migrations folder %s: %s", path,
+        snprintf(err, sizeof err, "migrations folder %.4000s: %s", path,
                  errno ? strerror(errno) : "not a folder");
         return record_error(ctx, PN_E_INVALID, err);
     }

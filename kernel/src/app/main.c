@@ -208,22 +208,26 @@ static int
 sync_permissions(char *err, size_t errlen)
 {
     const pn_perm_t **list = calloc(pnk_app.nperms + 1, sizeof(*list));
+    const char **owners = calloc(pnk_app.nperms + 1, sizeof(*owners));
     pn_perm_t *perms = calloc(pnk_app.nperms + 1, sizeof(*perms));
     int rc = -1;
 
-    if (list && perms) {
+    if (list && perms && owners) {
         for (size_t i = 0; i < pnk_app.nperms; i++) {
             perms[i] = (pn_perm_t){pnk_app.perms[i].name, pnk_app.perms[i].description,
                                    pnk_app.perms[i].category};
             list[i] = &perms[i];
+            owners[i] = pnk_app.perms[i].owner;
         }
-        rc = pnk_auth_sync_permissions(pnk_app.db, list, pnk_app.nperms, err, errlen) == PN_OK
+        rc = pnk_auth_sync_permissions(pnk_app.db, list, owners, pnk_app.nperms, err, errlen) ==
+                     PN_OK
                  ? 0
                  : -1;
     } else {
         snprintf(err, errlen, "out of memory");
     }
     free(list);
+    free(owners);
     free(perms);
     return rc;
 }

@@ -20,7 +20,13 @@ pnk_app_t pnk_app;
 static int
 record_error(pn_plugin_ctx_t *ctx, int code, const char *msg)
 {
-    snprintf(ctx->last_error, sizeof ctx->last_error, "%s", msg);
+    size_t n = strlen(msg);
+
+    /* Truncation is fine: this is the one-line summary; the full text goes to the log. */
+    if (n >= sizeof ctx->last_error)
+        n = sizeof ctx->last_error - 1;
+    memcpy(ctx->last_error, msg, n);
+    ctx->last_error[n] = '\0';
     PNK_ERROR(ctx->name, "%s", msg);
     return code;
 }

@@ -275,5 +275,5 @@ pn_server_stop() { # PIDFILE
 
 # pn_http_ok URL: GET answers 2xx.
 pn_http_ok() {
-    curl -fsS -o /dev/null --max-time 2 "$1"
+    curl -fs -o /dev/null --max-time 2 "$1"
 }

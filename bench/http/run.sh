@@ -154,6 +154,9 @@ cp "$TMP/health.body" "$TMP/www/health"
 chmod 0755 "$TMP/www"
 chmod 0644 "$TMP/www/health"
 NGINX_PORT=$(pn_free_port)
+# powernode-server writes an access line per request; so does nginx here, like Debian's default.
+NGINX_ACCESS_LOG="$TMP/nginx/access.log"
+[[ ${BENCH_NGINX_ACCESS_LOG:-1} == 1 ]] || NGINX_ACCESS_LOG=off
 cat >"$TMP/nginx/nginx.conf" <<EOF
 worker_processes $NGINX_WORKERS;
 daemon off;
@@ -161,7 +164,7 @@ pid $TMP/nginx/nginx.pid;
 error_log $TMP/nginx/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log off;
+    access_log $NGINX_ACCESS_LOG;
     client_body_temp_path $TMP/nginx/body;
     proxy_temp_path $TMP/nginx/proxy;
     fastcgi_temp_path $TMP/nginx/fastcgi;
@@ -281,7 +284,7 @@ r_db=$(ratio "$d_rps" "$p_rps")
 report=$(
     echo
     echo "Powernode HTTP benchmark  $(date -Is)  (median of $RUNS; wrk ${WRK_ARGS[*]})"
-    echo "server pid ${server_pid:-?}: $threads threads (http.threads handlers + event loop); nginx: worker_processes $NGINX_WORKERS"
+    echo "server pid ${server_pid:-?}: $threads threads (http.threads handlers + event loop); nginx: worker_processes $NGINX_WORKERS, access_log ${NGINX_ACCESS_LOG##*/}"
     if [[ $PIN == 1 ]]; then echo "pinned: server, nginx, PostgreSQL on CPU $SERVER_CPU; wrk, pgbench on CPU $LOAD_CPU"; else echo "not pinned"; fi
     printf '%-44s %12s %10s\n' "benchmark" "req/s" "p99 ms"
     printf '%-44s %12s %10s\n' "(a) GET /health (powernode)" "$h_rps" "$(fig health p99)"

@@ -120,14 +120,15 @@ on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
     pnk_http_server_t *s = arg;
 
     (void)lev;
+    /* Counted before the close, so whoever sees the close also sees the count. */
     if (s->nconns >= (size_t)s->lim.max_connections || s->shutting_down) {
-        evutil_closesocket(fd);
         STAT_ADD(s, connections_refused, 1);
+        evutil_closesocket(fd);
         return;
     }
     if (pnk_http_conn_new(s, fd, sa, salen) == NULL) {
-        evutil_closesocket(fd);
         STAT_ADD(s, connections_refused, 1);
+        evutil_closesocket(fd);
     }
 }
 

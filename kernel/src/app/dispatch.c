@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../audit/audit.h"
 #include "../auth/auth.h"
 #include "../core/envelope.h"
 #include "../core/log.h"
@@ -250,10 +251,6 @@ pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *res
     const char *origin = allowed_origin(req);
     int rc = run_route(req, origin);
 
-    if (req->db) {
-        pnk_db_release(pnk_request_db(), req->db);
-        req->db = NULL;
-    }
     if (!req->replied) {
         if (rc == PN_OK && req->err_code == 0) {
             PNK_ERROR("request", "handler returned without replying route=%s",
@@ -263,6 +260,15 @@ pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *res
             req->err_code = rc;
         }
         render_error(req);
+    }
+    /* A handler that left a transaction open loses it here, before the audit row is written,
+     * so the row never claims a change that was not committed. */
+    if (req->db && pnk_db_in_tx(req->db))
+        pnk_req_db_rollback(req);
+    pnk_audit_request(req);
+    if (req->db) {
+        pnk_db_release(pnk_request_db(), req->db);
+        req->db = NULL;
     }
     if (rid)
         pnk_http_response_header(http, resp, "X-Request-Id", rid);

@@ -1,0 +1,95 @@
+/* Audit rows for explicit events and for every mutating request; see audit.h. */
+#include "audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/log.h"
+
+/* "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1"; NULL when it is not an address. */
+static const char *
+peer_ip(pn_req_t *req)
+{
+    const char *p = req->http->peer;
+    size_t n;
+
+    if (p[0] == '[') {
+        n = strcspn(p + 1, "]");
+        return pnk_arena_strndup(req->arena, p + 1, n);
+    }
+    n = strcspn(p, ":");
+    if (n == 0 || n >= 46)
+        return NULL;
+    return pnk_arena_strndup(req->arena, p, n);
+}
+
+int
+pnk_audit_record(pn_req_t *req, const pnk_audit_event_t *ev)
+{
+    const char *account = ev->account_id ? ev->account_id : req->principal.account_id;
+    const char *user = ev->user_id ? ev->user_id : req->principal.user_id;
+    const char *ua = pnk_req_header(req, "User-Agent");
+    char id[37], *details;
+    int rc;
+
+    details = ev->details ? json_dumps(ev->details, JSON_COMPACT) : NULL;
+    json_decref(ev->details);
+    if (account == NULL) {
+        PNK_INFO("audit", "action=%s result=%s target=%s:%s (no account)", ev->action, ev->result,
+                 ev->target_type ? ev->target_type : "-", ev->target_id ? ev->target_id : "-");
+        free(details);
+        return PN_OK;
+    }
+    pnk_uuid_v7(id);
+    const char *params[] = {id,
+                            account,
+                            user,
+                            ev->action,
+                            ev->target_type,
+                            ev->target_id,
+                            peer_ip(req),
+                            ua ? pnk_arena_strndup(req->arena, ua, 512) : NULL,
+                            ev->result,
+                            details ? details : "{}"};
+    /* The error slot must survive: an audit failure is not the request's failure. */
+    int saved_code = req->err_code;
+    char *saved_msg = req->err_msg;
+    rc = pnk_req_db_query(req,
+                          "INSERT INTO audit_logs (id, account_id, user_id, action, target_type, "
+                          "target_id, ip, user_agent, result, details) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7::inet, $8, $9, $10::jsonb)",
+                          10, params, NULL);
+    req->err_code = saved_code;
+    req->err_msg = saved_msg;
+    free(details);
+    if (rc != PN_OK)
+        PNK_WARN("audit", "not recorded action=%s result=%s code=%d", ev->action, ev->result, rc);
+    return rc;
+}
+
+void
+pnk_audit_request(pn_req_t *req)
+{
+    int m = req->http->method_id;
+    const pnk_route_t *route = req->route;
+
+    if (route == NULL || !(m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE))
+        return;
+    if (req->principal.kind != PNK_PRINCIPAL_USER && req->principal.kind != PNK_PRINCIPAL_APIKEY)
+        return;
+    int status = req->resp->status;
+    const char *result = status < 400 ? "success" : (status == 401 || status == 403) ? "denied"
+                                                                                     : "failure";
+    char action[160];
+    snprintf(action, sizeof action, "%s", route->perm ? route->perm : route->path);
+    pnk_audit_event_t ev = {
+        .action = action,
+        .target_type = route->owner,
+        .target_id = pnk_req_param(req, "id"),
+        .result = result,
+        .details = json_pack("{s:s, s:s, s:i}", "method", req->http->method, "route", route->path,
+                             "status", status),
+    };
+    pnk_audit_record(req, &ev);
+}

@@ -1,0 +1,201 @@
+/* The maintenance jobs. Paths on the server are configurable so tests can point them at a
+ * stand-in; the defaults are the routes listed in worker/README.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "maintenance.h"
+
+static int
+path_or(pn_job_t *job, const char *key, const char *def, const char **out)
+{
+    const char *v = pn_job_config(job, key);
+    *out = v && *v ? v : def;
+    return 0;
+}
+
+int
+mnt_init(const pn_job_host_t *host)
+{
+    if (host->abi != PN_JOB_ABI || !PN_JOB_HOST_HAS(host, breaker_report))
+        return -1;
+    return 0;
+}
+
+int
+mnt_noop(pn_job_t *job, const json_t *args)
+{
+    (void)job, (void)args;
+    return PN_JOB_OK;
+}
+
+/* One GET to the server (args[0] = path, else ping_path). */
+int
+mnt_api_call(pn_job_t *job, const json_t *args)
+{
+    const char *path;
+    path_or(job, "ping_path", "/api/v1/worker/ping", &path);
+    if (json_array_size(args) > 0)
+        path = json_string_value(json_array_get(args, 0));
+    if (!path || path[0] != '/') {
+        pn_job_fail(job, "path must start with /");
+        return PN_JOB_DEAD;
+    }
+    pn_job_response_t res;
+    if (pn_job_api(job, "GET", path, NULL, NULL, &res) != 0)
+        return PN_JOB_API_ERROR;
+    json_decref(res.body);
+    if (res.status >= 400) {
+        pn_job_fail(job, "GET %s answered %ld", path, res.status);
+        return res.status >= 500 ? PN_JOB_API_ERROR : PN_JOB_ERROR;
+    }
+    return PN_JOB_OK;
+}
+
+static void
+sleep_ms(pn_job_t *job, long ms)
+{
+    /* In slices: a stopping worker still lets this finish (it is short), but a long one
+     * notices. */
+    while (ms > 0) {
+        long d = ms > 50 ? 50 : ms;
+        struct timespec ts = {d / 1000, (d % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= d;
+        (void)job;
+    }
+}
+
+/* Report this job's jid to the server through an idempotent call: args [anything, work_ms].
+ * The Idempotency-Key is derived from the jid, so a re-run after a crash is applied once. */
+int
+mnt_record(pn_job_t *job, const json_t *args)
+{
+    const char *path;
+    char key[128];
+    path_or(job, "record_path", "/api/v1/worker/job_results", &path);
+    if (json_array_size(args) > 1)
+        sleep_ms(job, (long)json_integer_value(json_array_get(args, 1)));
+    json_t *body = json_pack("{s:s, s:O?}", "jid", pn_job_jid(job), "ref", json_array_get(args, 0));
+    snprintf(key, sizeof key, "record:%s", pn_job_jid(job));
+    pn_job_response_t res;
+    int rc = pn_job_api(job, "POST", path, body, key, &res);
+    json_decref(body);
+    if (rc != 0)
+        return PN_JOB_API_ERROR;
+    json_decref(res.body);
+    if (res.status >= 300) {
+        pn_job_fail(job, "POST %s answered %ld", path, res.status);
+        return res.status >= 500 ? PN_JOB_API_ERROR : PN_JOB_ERROR;
+    }
+    pn_job_count(job, "recorded", 1);
+    return PN_JOB_OK;
+}
+
+/* The reconciler lives in the server (it reads PostgreSQL, the worker never does): this job
+ * asks it to re-push outbox rows that Redis lost. Scheduled every minute in worker.yaml. */
+int
+mnt_reconcile(pn_job_t *job, const json_t *args)
+{
+    (void)args;
+    const char *path;
+    path_or(job, "reconcile_path", "/api/v1/internal/jobs/reconcile", &path);
+    pn_job_response_t res;
+    if (pn_job_api(job, "POST", path, NULL, NULL, &res) != 0)
+        return PN_JOB_API_ERROR;
+    json_decref(res.body);
+    if (res.status >= 300) {
+        pn_job_fail(job, "POST %s answered %ld", path, res.status);
+        return PN_JOB_ERROR;
+    }
+    return PN_JOB_OK;
+}
+
+static bool
+hooks_on(pn_job_t *job)
+{
+    const char *v = pn_job_config(job, "test_hooks");
+    if (v && (!strcmp(v, "true") || !strcmp(v, "1")))
+        return true;
+    pn_job_fail(job, "test hooks are disabled (job_plugins.maintenance.test_hooks)");
+    return false;
+}
+
+int
+mnt_fail(pn_job_t *job, const json_t *args)
+{
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    const char *m = json_string_value(json_array_get(args, 0));
+    pn_job_fail(job, "%s", m ? m : "boom");
+    return PN_JOB_ERROR;
+}
+
+/* args [seconds, ...]: a long job. */
+int
+mnt_sleep(pn_job_t *job, const json_t *args)
+{
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    sleep_ms(job, (long)(json_number_value(json_array_get(args, 0)) * 1000));
+    return PN_JOB_OK;
+}
+
+int
+mnt_abort(pn_job_t *job, const json_t *args)
+{
+    (void)args;
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    pn_job_log(job, PN_JOB_LOG_WARN, "aborting on purpose (test hook)");
+    abort();
+}
+
+/* args ["cpu"|"memory"|"sleep"]: hits the isolation limits. */
+int
+mnt_hog(pn_job_t *job, const json_t *args)
+{
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    const char *what = json_string_value(json_array_get(args, 0));
+    if (!strcmp(what, "cpu")) {
+        volatile unsigned long x = 0;
+        for (;;)
+            x++;
+    }
+    if (!strcmp(what, "memory")) {
+        for (int i = 0; i < 1024; i++) {
+            char *p = malloc(16u << 20);
+            if (!p) {
+                pn_job_fail(job, "allocation %d of 16 MiB failed (memory limit)", i);
+                return PN_JOB_ERROR;
+            }
+            memset(p, 1, 16u << 20);
+        }
+        return PN_JOB_OK;
+    }
+    if (!strcmp(what, "sleep"))
+        sleep_ms(job, 60000);
+    return PN_JOB_OK;
+}
+
+/* Writes a file into its working directory and reports the directory in the fail reason of
+ * a deliberately dead-lettered run, so a test can check the directory is gone afterwards. */
+int
+mnt_workdir(pn_job_t *job, const json_t *args)
+{
+    (void)args;
+    const char *dir = pn_job_workdir(job);
+    if (!dir)
+        return PN_JOB_ERROR;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/scratch.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return PN_JOB_ERROR;
+    fputs("scratch\n", f);
+    fclose(f);
+    pn_job_fail(job, "workdir=%s", dir);
+    return PN_JOB_DEAD;
+}

@@ -1,0 +1,267 @@
+/* libcurl calls to the server with token, retries, backoff and the backend breaker. */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "jwt.h"
+#include "retry.h"
+
+#define MAX_BODY (8u << 20)
+
+struct pnw_api {
+    char *base, *secret, *iss, *aud, *sub;
+    int ttl, retries;
+    double timeout, backoff;
+    pnw_breakers_t *breakers;
+    pthread_mutex_t mu;
+    char *token;
+    long token_exp;
+};
+
+static __thread CURL *thread_curl;
+
+pnw_api_t *
+pnw_api_new(const pnw_config_t *c, pnw_breakers_t *b)
+{
+    pnw_api_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    size_t bl = strlen(c->server_url);
+    a->base = strndup(c->server_url, bl && c->server_url[bl - 1] == '/' ? bl - 1 : bl);
+    a->secret = strdup(c->token_secret);
+    a->iss = strdup(c->token_issuer);
+    a->aud = strdup(c->token_audience);
+    a->sub = strdup(c->name);
+    a->ttl = c->token_ttl;
+    a->retries = c->api_retries;
+    a->timeout = c->api_timeout;
+    a->backoff = c->api_backoff;
+    a->breakers = b;
+    pthread_mutex_init(&a->mu, NULL);
+    return a;
+}
+
+void
+pnw_api_free(pnw_api_t *a)
+{
+    if (!a)
+        return;
+    free(a->base), free(a->secret), free(a->iss), free(a->aud), free(a->sub), free(a->token);
+    pthread_mutex_destroy(&a->mu);
+    free(a);
+}
+
+void
+pnw_api_thread_done(void)
+{
+    if (thread_curl)
+        curl_easy_cleanup(thread_curl);
+    thread_curl = NULL;
+}
+
+char *
+pnw_api_token(pnw_api_t *a)
+{
+    long now = (long)time(NULL);
+    char *copy = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (!a->token || now > a->token_exp - a->ttl / 5) {
+        char *t = pnw_jwt_service(a->secret, a->iss, a->aud, a->sub, now, a->ttl);
+        if (t) {
+            free(a->token);
+            a->token = t;
+            a->token_exp = now + a->ttl;
+        }
+    }
+    if (a->token)
+        copy = strdup(a->token);
+    pthread_mutex_unlock(&a->mu);
+    return copy;
+}
+
+typedef struct {
+    char *buf;
+    size_t len;
+    bool over;
+    double retry_after;
+} sink_t;
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *ud)
+{
+    sink_t *s = ud;
+    size_t add = sz * n;
+    if (s->len + add > MAX_BODY) {
+        s->over = true;
+        return 0;
+    }
+    char *nb = realloc(s->buf, s->len + add + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + s->len, p, add);
+    s->buf = nb;
+    s->len += add;
+    s->buf[s->len] = '\0';
+    return add;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *ud)
+{
+    sink_t *s = ud;
+    size_t len = sz * n;
+    if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+        s->retry_after = atof(p + 12);
+    return len;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool
+retryable(long st)
+{
+    return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+/* One HTTP exchange. 0 when an answer arrived (any status), -1 on transport failure. */
+static int
+exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout, sink_t *s,
+         long *status, char *why, size_t whylen)
+{
+    if (!thread_curl && !(thread_curl = curl_easy_init())) {
+        snprintf(why, whylen, "curl_easy_init failed");
+        return -1;
+    }
+    CURL *c = thread_curl;
+    char url[2048], auth[4096], idem[300];
+    struct curl_slist *h = NULL;
+    char *tok = pnw_api_token(a);
+    if (!tok) {
+        snprintf(why, whylen, "cannot sign a service token (WORKER_SERVICE_TOKEN unset?)");
+        return -1;
+    }
+    snprintf(url, sizeof url, "%s%s", a->base, rq->path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    free(tok);
+    h = curl_slist_append(h, auth);
+    h = curl_slist_append(h, "Accept: application/json");
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    if (rq->idem_key) {
+        snprintf(idem, sizeof idem, "Idempotency-Key: %s", rq->idem_key);
+        h = curl_slist_append(h, idem);
+    }
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 5 ? timeout * 1000 : 5000));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    } else if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(h);
+    if (rc != CURLE_OK) {
+        snprintf(why, whylen, "%s %s: %s", rq->method, rq->path,
+                 s->over ? "answer larger than 8 MiB" : curl_easy_strerror(rc));
+        return -1;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    return 0;
+}
+
+static void
+nap(double s, volatile int *stop)
+{
+    /* In slices, so a shutting-down worker does not sit in a backoff. */
+    while (s > 0 && !(stop && *stop)) {
+        double d = s < 0.05 ? s : 0.05;
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+        nanosleep(&ts, NULL);
+        s -= d;
+    }
+}
+
+int
+pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply, char *why,
+             size_t whylen)
+{
+    char *body = rq->body ? json_dumps(rq->body, JSON_COMPACT) : NULL;
+    int attempts = a->retries + 1, rc = -1;
+    *status = 0;
+    if (reply)
+        *reply = NULL;
+    if (rq->body && !body) {
+        snprintf(why, whylen, "request body cannot be encoded");
+        return -1;
+    }
+    for (int i = 0; i < attempts; i++) {
+        double now = now_s();
+        double timeout = a->timeout;
+        if (rq->deadline > 0 && rq->deadline - now < timeout)
+            timeout = rq->deadline - now;
+        if (timeout <= 0.01) {
+            snprintf(why, whylen, "%s %s: job time limit reached", rq->method, rq->path);
+            break;
+        }
+        if (a->breakers && !pnw_breaker_allow(a->breakers, "backend", now)) {
+            snprintf(why, whylen, "%s %s: circuit open for backend", rq->method, rq->path);
+            break;
+        }
+        sink_t s = {0};
+        long st = 0;
+        int ok = exchange(a, rq, body, timeout, &s, &st, why, whylen);
+        bool transient = ok != 0 || retryable(st);
+        if (a->breakers)
+            pnw_breaker_report(a->breakers, "backend", !transient, now_s());
+        if (!transient) {
+            *status = st;
+            if (reply && s.buf)
+                *reply = json_loadb(s.buf, s.len, 0, NULL);
+            free(s.buf);
+            rc = 0;
+            break;
+        }
+        *status = st;
+        if (ok == 0)
+            snprintf(why, whylen, "%s %s: HTTP %ld after %d attempt%s", rq->method, rq->path, st,
+                     i + 1, i ? "s" : "");
+        free(s.buf);
+        if (i + 1 < attempts) {
+            double d = a->backoff * (double)(1u << (i < 10 ? i : 10));
+            d *= 0.5 + (double)pnw_clock_system.rand_below(NULL, 1000) / 1000.0;
+            if (s.retry_after > d)
+                d = s.retry_after > 30 ? 30 : s.retry_after;
+            if (rq->deadline > 0 && now_s() + d > rq->deadline)
+                d = rq->deadline - now_s();
+            nap(d, rq->stop);
+            if (rq->stop && *rq->stop) {
+                snprintf(why + strlen(why), whylen - strlen(why), "; worker stopping");
+                break;
+            }
+        }
+    }
+    free(body);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * The worker's client for the server API: libcurl with one reused handle per thread (so
+ * connections stay open), a service JWT refreshed before it expires, retries with backoff on
+ * 408/429/500/502/503/504 and connection failures, the "backend" circuit breaker, and an
+ * Idempotency-Key on every mutating call.
+ */
+#ifndef PNW_API_H
+#define PNW_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "breaker.h"
+#include "wconfig.h"
+
+typedef struct pnw_api pnw_api_t;
+
+pnw_api_t *pnw_api_new(const pnw_config_t *c, pnw_breakers_t *b);
+void pnw_api_free(pnw_api_t *a);
+/* Release the calling thread's curl handle (before the thread exits). */
+void pnw_api_thread_done(void);
+
+typedef struct pnw_api_req {
+    const char *method;
+    const char *path;
+    const json_t *body;   /* NULL = no body */
+    const char *idem_key; /* NULL: none (GET) */
+    double deadline;      /* epoch s; 0 = none beyond the per-call timeout */
+    volatile int *stop;   /* when set and nonzero, backoff ends early */
+} pnw_api_req_t;
+
+/* 0 with *status and *reply (JSON or NULL), or -1 when no usable answer came after the
+ * retries (or the breaker is open); why says which. */
+int pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply, char *why,
+                 size_t whylen);
+/* The current service token (refreshed when less than a fifth of its life is left). */
+char *pnw_api_token(pnw_api_t *a);
+
+#endif

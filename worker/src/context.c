@@ -1,0 +1,289 @@
+/* The job context: the host table's functions over one running job (pn_job_t), and
+ * pnw_job_execute, which runs one attempt and cleans up after it. */
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "payload.h"
+#include "runtime.h"
+#include "wlog.h"
+
+struct pn_job {
+    const pnw_class_t *cls;
+    const char *jid;
+    int attempt;
+    char *msg;
+    size_t msglen;
+    bool api_failed;
+    int mutating;
+    char *workdir;
+    double deadline;
+};
+
+static __thread pnw_redis_t *tl_redis;
+
+void
+pnw_context_thread_done(void)
+{
+    pnw_redis_free(tl_redis);
+    tl_redis = NULL;
+    pnw_api_thread_done();
+}
+
+static pnw_redis_t *
+redis_conn(void)
+{
+    if (!tl_redis)
+        tl_redis = pnw_redis_new(&pnw_rt.addr, pnw_rt.cfg->redis_timeout);
+    return tl_redis;
+}
+
+static void
+h_log(pn_job_t *job, pn_job_log_level_t level, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    if (!pnw_log_enabled((pnw_level_t)level))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (job)
+        pnw_log((pnw_level_t)level, "job", "class=%s jid=%s attempt=%d %s", job->cls->c.name,
+                job->jid, job->attempt, line);
+    else
+        pnw_log((pnw_level_t)level, "job", "%s", line);
+}
+
+static const char *
+h_jid(pn_job_t *job)
+{
+    return job->jid;
+}
+
+static const char *
+h_class(pn_job_t *job)
+{
+    return job->cls->c.name;
+}
+
+static int
+h_attempt(pn_job_t *job)
+{
+    return job->attempt;
+}
+
+static void
+h_fail(pn_job_t *job, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(job->msg, job->msglen, fmt, ap);
+    va_end(ap);
+}
+
+static bool
+mutating(const char *m)
+{
+    return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
+}
+
+static int
+h_api(pn_job_t *job, const char *method, const char *path, const json_t *body, const char *idem_key,
+      pn_job_response_t *res)
+{
+    char key[200], why[512] = "";
+    pnw_api_req_t rq = {.method = method,
+                        .path = path,
+                        .body = body,
+                        .deadline = job->deadline,
+                        .stop = &pnw_rt.stopping};
+    if (mutating(method)) {
+        job->mutating++;
+        if (!idem_key) {
+            /* Stable across attempts: same jid, same order of calls. */
+            snprintf(key, sizeof key, "%s:%d", job->jid, job->mutating);
+            idem_key = key;
+        }
+        rq.idem_key = idem_key;
+    }
+    long status = 0;
+    json_t *reply = NULL;
+    int rc = pnw_api_call(pnw_rt.api, &rq, &status, &reply, why, sizeof why);
+    if (res) {
+        res->status = status;
+        res->body = reply;
+    } else {
+        json_decref(reply);
+    }
+    if (rc != 0) {
+        job->api_failed = true;
+        snprintf(job->msg, job->msglen, "%s", why);
+        pnw_log(PNW_WARN, "api", "class=%s jid=%s %s", job->cls->c.name, job->jid, why);
+    }
+    return rc;
+}
+
+static void
+idem_key(char *out, size_t n, pn_job_t *job, const char *key)
+{
+    snprintf(out, n, "pn:idem:%s:%s", job->cls->c.name, key);
+}
+
+static int
+h_processed(pn_job_t *job, const char *key)
+{
+    char k[512];
+    idem_key(k, sizeof k, job, key);
+    redisReply *r = pnw_redis_cmdf(redis_conn(), "EXISTS %s", k);
+    int rc = r && r->type == REDIS_REPLY_INTEGER ? (r->integer > 0) : -1;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static int
+h_mark_processed(pn_job_t *job, const char *key, int ttl_s)
+{
+    char k[512];
+    idem_key(k, sizeof k, job, key);
+    redisReply *r = pnw_redis_cmdf(redis_conn(), "SET %s 1 EX %d", k, ttl_s > 0 ? ttl_s : 86400);
+    int rc = r && r->type == REDIS_REPLY_STATUS ? 0 : -1;
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static void
+h_count(pn_job_t *job, const char *name, long delta)
+{
+    char k[256];
+    snprintf(k, sizeof k, "%s.%s", job->cls->c.name, name);
+    if (pnw_rt.track)
+        pnw_track_count(pnw_rt.track, k, delta);
+}
+
+static void
+h_timing(pn_job_t *job, const char *name, double ms)
+{
+    char k[256];
+    snprintf(k, sizeof k, "%s.%s.ms", job->cls->c.name, name);
+    if (pnw_rt.track) {
+        pnw_track_count(pnw_rt.track, k, (long)ms);
+        snprintf(k, sizeof k, "%s.%s.count", job->cls->c.name, name);
+        pnw_track_count(pnw_rt.track, k, 1);
+    }
+}
+
+static const char *
+h_workdir(pn_job_t *job)
+{
+    if (job->workdir)
+        return job->workdir;
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/pn-job-%.24s-XXXXXX", pnw_rt.cfg->tmp_dir, job->jid);
+    /* jids are ours to trust only after a check: keep the name to safe characters. */
+    for (char *p = tmpl + strlen(pnw_rt.cfg->tmp_dir) + 1; *p; p++)
+        if (*p == '/' || *p == '.')
+            *p = '_';
+    if (!mkdtemp(tmpl)) {
+        pnw_log(PNW_ERROR, "job", "class=%s jid=%s cannot create a working directory in %s",
+                job->cls->c.name, job->jid, pnw_rt.cfg->tmp_dir);
+        return NULL;
+    }
+    job->workdir = strdup(tmpl);
+    return job->workdir;
+}
+
+static const char *
+h_config(pn_job_t *job, const char *key)
+{
+    return pnw_config_plugin_key(pnw_rt.cfg, job->cls->plugin->desc->name, key);
+}
+
+static double
+h_remaining(pn_job_t *job)
+{
+    return job->deadline - pnw_now();
+}
+
+static bool
+h_stopping(pn_job_t *job)
+{
+    (void)job;
+    return pnw_rt.stopping != 0;
+}
+
+static bool
+h_breaker_allow(pn_job_t *job, const char *target)
+{
+    (void)job;
+    return pnw_breaker_allow(pnw_rt.breakers, target, pnw_now());
+}
+
+static void
+h_breaker_report(pn_job_t *job, const char *target, bool ok)
+{
+    (void)job;
+    pnw_breaker_report(pnw_rt.breakers, target, ok, pnw_now());
+}
+
+const pn_job_host_t pnw_host = {
+    .abi = PN_JOB_ABI,
+    .size = sizeof(pn_job_host_t),
+    .log = h_log,
+    .jid = h_jid,
+    .job_class = h_class,
+    .attempt = h_attempt,
+    .fail = h_fail,
+    .api = h_api,
+    .processed = h_processed,
+    .mark_processed = h_mark_processed,
+    .count = h_count,
+    .timing = h_timing,
+    .workdir = h_workdir,
+    .config = h_config,
+    .remaining = h_remaining,
+    .stopping = h_stopping,
+    .breaker_allow = h_breaker_allow,
+    .breaker_report = h_breaker_report,
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int
+pnw_job_execute(const pnw_class_t *c, pnw_payload_t *p, int attempt, char *msg, size_t msglen,
+                bool *api_failed)
+{
+    pn_job_t job = {.cls = c,
+                    .jid = p->jid,
+                    .attempt = attempt,
+                    .msg = msg,
+                    .msglen = msglen,
+                    .deadline = pnw_now() + c->c.timeout_s};
+    msg[0] = '\0';
+    int rc = c->c.execute(&job, p->args);
+    if (rc < PN_JOB_OK || rc > PN_JOB_DEAD) {
+        snprintf(msg, msglen, "execute returned %d, not a pn_job_result_t", rc);
+        rc = PN_JOB_ERROR;
+    }
+    if (job.workdir) {
+        if (nftw(job.workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+            pnw_log(PNW_WARN, "job", "class=%s jid=%s could not remove %s", c->c.name, p->jid,
+                    job.workdir);
+        free(job.workdir);
+    }
+    *api_failed = job.api_failed;
+    if (rc != PN_JOB_OK && !msg[0])
+        snprintf(msg, msglen, "%s returned %s without a reason", c->c.name,
+                 rc == PN_JOB_DEAD ? "PN_JOB_DEAD" : "an error");
+    return rc;
+}

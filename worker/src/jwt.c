@@ -1,0 +1,77 @@
+/* HS256 signing with OpenSSL's HMAC; claims built with Jansson so strings are escaped. */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwt.h"
+
+size_t
+pnw_b64url(const unsigned char *in, size_t n, char *out)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = tab[(v >> 6) & 63];
+        if (i + 2 < n)
+            out[o++] = tab[v & 63];
+    }
+    out[o] = '\0';
+    return o;
+}
+
+char *
+pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char *sub, long now,
+                int ttl)
+{
+    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"service\"}";
+    unsigned char rnd[16], mac[EVP_MAX_MD_SIZE];
+    char jti[37];
+    unsigned int maclen = 0;
+    if (!secret || !*secret || RAND_bytes(rnd, sizeof rnd) != 1)
+        return NULL;
+    /* A UUIDv4-shaped jti. */
+    rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
+    rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
+    snprintf(jti, sizeof jti,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11],
+             rnd[12], rnd[13], rnd[14], rnd[15]);
+    json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", iss, "aud", aud, "typ",
+                          "service", "sub", sub, "iat", (json_int_t)now, "nbf", (json_int_t)now,
+                          "exp", (json_int_t)(now + ttl), "jti", jti);
+    char *claims = c ? json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(c);
+    if (!claims)
+        return NULL;
+    size_t hl = strlen(header), cl = strlen(claims);
+    size_t cap = 4 * ((hl + 2) / 3) + 4 * ((cl + 2) / 3) + 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 4;
+    char *tok = malloc(cap);
+    if (!tok) {
+        free(claims);
+        return NULL;
+    }
+    size_t n = pnw_b64url((const unsigned char *)header, hl, tok);
+    tok[n++] = '.';
+    n += pnw_b64url((const unsigned char *)claims, cl, tok + n);
+    free(claims);
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)tok, n, mac,
+              &maclen)) {
+        free(tok);
+        return NULL;
+    }
+    tok[n++] = '.';
+    pnw_b64url(mac, maclen, tok + n);
+    return tok;
+}

@@ -1,0 +1,244 @@
+/* powernode-worker: load the config and job plugins, register with Redis, run the job pool
+ * and housekeeping, and stop cleanly on SIGTERM (or quietly on SIGTSTP / SIGUSR1). */
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "house.h"
+#include "pool.h"
+#include "runtime.h"
+#include "scripts.h"
+#include "wlog.h"
+
+pnw_rt_t pnw_rt;
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+            "usage: powernode-worker [--config FILE] [--check]\n"
+            "  --config FILE  worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
+            "defaults)\n"
+            "  --check        load the config and job plugins, print the classes, exit\n"
+            "  --version      print the version\n");
+}
+
+static int
+make_identity(void)
+{
+    unsigned char r[6];
+    if (gethostname(pnw_rt.hostname, sizeof pnw_rt.hostname - 1) != 0)
+        snprintf(pnw_rt.hostname, sizeof pnw_rt.hostname, "localhost");
+    if (RAND_bytes(r, sizeof r) != 1)
+        return -1;
+    snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "%s:%d:%02x%02x%02x%02x%02x%02x",
+             pnw_rt.hostname, (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);
+    return 0;
+}
+
+/* Wait for Redis, refuse an evicting one, register this process. */
+static int
+connect_and_register(sigset_t *sigs)
+{
+    pnw_redis_t *r = pnw_redis_new(&pnw_rt.addr, pnw_rt.cfg->redis_timeout);
+    double last_log = 0;
+    int rc = -1;
+    for (;;) {
+        redisReply *rep = pnw_redis_cmdf(r, "CONFIG GET maxmemory-policy");
+        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
+            const char *pol = rep->element[1]->str;
+            if (strcmp(pol, "noeviction") != 0) {
+                pnw_log(PNW_ERROR, "redis",
+                        "redis uses maxmemory-policy %s; job queues need "
+                        "noeviction",
+                        pol);
+                freeReplyObject(rep);
+                break;
+            }
+        }
+        if (rep && rep->type != REDIS_REPLY_ERROR) {
+            freeReplyObject(rep);
+            size_t nq = pnw_rt.cfg->nqueues;
+            const char **argv = calloc(nq + 2, sizeof *argv);
+            char ttl[32];
+            snprintf(ttl, sizeof ttl, "%ld", (long)(pnw_rt.cfg->heartbeat_ttl * 1000));
+            argv[0] = pnw_rt.identity;
+            argv[1] = ttl;
+            for (size_t i = 0; i < nq; i++)
+                argv[i + 2] = pnw_rt.cfg->queues[i].name;
+            rep = pnw_redis_eval(r, &pnw_script_register, 0, (int)nq + 2, argv, NULL);
+            free(argv);
+            if (rep && rep->type == REDIS_REPLY_INTEGER)
+                rc = 0;
+            else
+                pnw_log(PNW_ERROR, "redis", "cannot register: %s", pnw_redis_error(r));
+            if (rep)
+                freeReplyObject(rep);
+            break;
+        }
+        if (rep) /* CONFIG may be renamed or forbidden: not fatal */
+            pnw_log(PNW_WARN, "redis", "cannot read maxmemory-policy: %s", rep->str);
+        if (rep) {
+            freeReplyObject(rep);
+            rep = NULL;
+        }
+        if (pnw_now() - last_log > 5) {
+            pnw_log(PNW_WARN, "redis", "waiting for redis %s:%d db %d: %s", pnw_rt.addr.host,
+                    pnw_rt.addr.port, pnw_rt.addr.db, pnw_redis_error(r));
+            last_log = pnw_now();
+        }
+        struct timespec ts = {0, 500000000};
+        if (sigtimedwait(sigs, NULL, &ts) > 0)
+            break; /* a stop signal while waiting */
+    }
+    pnw_redis_free(r);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *cfg_path = getenv("PN_WORKER_CONFIG");
+    const char *exec_class = NULL;
+    int attempt = 1;
+    bool check = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            cfg_path = argv[++i];
+        else if (!strcmp(argv[i], "--check"))
+            check = true;
+        else if (!strcmp(argv[i], "--exec-job") && i + 1 < argc)
+            exec_class = argv[++i];
+        else if (!strcmp(argv[i], "--attempt") && i + 1 < argc)
+            attempt = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--version")) {
+            printf("powernode-worker 0.1 (job ABI %d)\n", PN_JOB_ABI);
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (cfg_path && !*cfg_path)
+        cfg_path = NULL;
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTSTP);
+    sigaddset(&sigs, SIGUSR1);
+    signal(SIGPIPE, SIG_IGN);
+    if (!exec_class)
+        pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits the mask */
+
+    char err[1024];
+    pnw_config_t *cfg = pnw_config_load(cfg_path, err, sizeof err);
+    if (!cfg) {
+        pnw_log(PNW_ERROR, "config", "%s", err);
+        return 1;
+    }
+    pnw_log_set_level((pnw_level_t)pnw_log_level_parse(cfg->log_level));
+    pnw_rt.cfg = cfg;
+    pnw_rt.clock = &pnw_clock_system;
+    pnw_rt.child = exec_class != NULL;
+    pnw_rt.started_at = pnw_now();
+    pthread_mutex_init(&pnw_rt.mu, NULL);
+    pthread_cond_init(&pnw_rt.work_cv, NULL);
+    pthread_cond_init(&pnw_rt.disp_cv, NULL);
+    pthread_cond_init(&pnw_rt.idle_cv, NULL);
+    ssize_t n = readlink("/proc/self/exe", pnw_rt.self_exe, sizeof pnw_rt.self_exe - 1);
+    if (n > 0)
+        pnw_rt.self_exe[n] = '\0';
+    if (make_identity() != 0 || pnw_redis_addr_parse(cfg->redis_url, cfg->redis_queue_url,
+                                                     &pnw_rt.addr, err, sizeof err) != 0) {
+        pnw_log(PNW_ERROR, "config", "%s", err[0] ? err : "no random bytes for an identity");
+        pnw_config_free(cfg);
+        return 1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = 1;
+    pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, 1);
+    pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);
+    for (size_t i = 0; i < cfg->nplugins; i++)
+        if (pnw_plugins_open(&pnw_rt.reg, cfg->plugins[i], err, sizeof err) != 0) {
+            pnw_log(PNW_ERROR, "loader", "%s", err);
+            goto out;
+        }
+    pnw_rt.track = pnw_track_new(pnw_rt.reg.nclasses, cfg->runaway_max, cfg->runaway_window,
+                                 cfg->runaway_disable);
+    if (!pnw_rt.breakers || !pnw_rt.api || !pnw_rt.track)
+        goto out;
+    if (pnw_plugins_init(&pnw_rt.reg, &pnw_host, err, sizeof err) != 0) {
+        pnw_log(PNW_ERROR, "loader", "%s", err);
+        goto out;
+    }
+    if (exec_class) {
+        rc = pnw_isolate_child(exec_class, attempt);
+        goto out;
+    }
+    if (check) {
+        for (size_t i = 0; i < pnw_rt.reg.nclasses; i++) {
+            const pnw_class_t *c = &pnw_rt.reg.classes[i];
+            printf("%s plugin=%s queue=%s retry=%d timeout=%d isolated=%s\n", c->c.name,
+                   c->plugin->desc->name, c->c.queue ? c->c.queue : "default", c->c.retry,
+                   c->c.timeout_s, c->c.isolated ? "yes" : "no");
+        }
+        rc = 0;
+        goto out;
+    }
+    if (!cfg->token_secret[0])
+        pnw_log(PNW_WARN, "config", "WORKER_SERVICE_TOKEN is not set: API calls will fail");
+    if (connect_and_register(&sigs) != 0)
+        goto out;
+    if (pnw_house_start() != 0 || pnw_pool_start() != 0) {
+        pnw_log(PNW_ERROR, "lifecycle", "cannot start threads");
+        _exit(1);
+    }
+    pnw_log(PNW_INFO, "lifecycle", "started identity=%s concurrency=%d queues=%zu classes=%zu",
+            pnw_rt.identity, cfg->concurrency, cfg->nqueues, pnw_rt.reg.nclasses);
+    for (;;) {
+        int sig = sigwaitinfo(&sigs, NULL);
+        if (sig < 0 && errno == EINTR)
+            continue;
+        if (sig == SIGTSTP || sig == SIGUSR1) {
+            if (!pnw_rt.quiet)
+                pnw_log(PNW_INFO, "lifecycle", "quiet: no more fetching; running jobs go on");
+            pnw_rt.quiet = 1;
+            pnw_pool_wake();
+            continue;
+        }
+        break;
+    }
+    pnw_log(PNW_INFO, "lifecycle", "stopping: no more fetching");
+    pnw_rt.stopping = 1;
+    pnw_pool_wake();
+    if (!pnw_pool_drain(cfg->shutdown_timeout)) {
+        pnw_house_stop();
+        int back = pnw_house_release();
+        pnw_log(PNW_WARN, "shutdown",
+                "shutdown timeout of %.0f s passed: %d unfinished jobs "
+                "returned to their queues; exiting",
+                cfg->shutdown_timeout, back);
+        _exit(0); /* job threads are still running: no orderly teardown possible */
+    }
+    pnw_pool_join();
+    pnw_house_stop();
+    pnw_house_release();
+    pnw_log(PNW_INFO, "lifecycle", "stopped cleanly");
+    rc = 0;
+out:
+    pnw_plugins_close(&pnw_rt.reg);
+    pnw_track_free(pnw_rt.track);
+    pnw_api_free(pnw_rt.api);
+    pnw_breakers_free(pnw_rt.breakers);
+    pnw_context_thread_done();
+    curl_global_cleanup();
+    pnw_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,481 @@
+/* Job threads and the dispatcher: the hot path. One script call per round trip carries the
+ * acknowledgements of every job finished since the last call and fetches new ones. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pool.h"
+#include "scripts.h"
+#include "wlog.h"
+
+static pthread_t disp_thread;
+static pthread_t *job_threads;
+static int njob_threads;
+static bool disp_exit;
+static bool disp_started;
+
+static void
+timed_wait(pthread_cond_t *cv, double s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double t = (double)ts.tv_nsec / 1e9 + s;
+    ts.tv_sec += (time_t)t;
+    ts.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+    pthread_cond_timedwait(cv, &pnw_rt.mu, &ts);
+}
+
+static void
+append(pnw_item_t **head, pnw_item_t **tail, pnw_item_t *it)
+{
+    it->next = NULL;
+    if (*tail)
+        (*tail)->next = it;
+    else
+        *head = it;
+    *tail = it;
+}
+
+static void *
+job_thread(void *arg)
+{
+    pnw_slot_t *slot = arg;
+    pthread_mutex_lock(&pnw_rt.mu);
+    for (;;) {
+        while (!pnw_rt.runq && !pnw_rt.threads_exit)
+            pthread_cond_wait(&pnw_rt.work_cv, &pnw_rt.mu);
+        if (!pnw_rt.runq)
+            break;
+        pnw_item_t *it = pnw_rt.runq;
+        pnw_rt.runq = it->next;
+        if (!pnw_rt.runq)
+            pnw_rt.runq_tail = NULL;
+        pnw_rt.running++;
+        it->run_at = pnw_now();
+        slot->item = it;
+        pthread_mutex_unlock(&pnw_rt.mu);
+
+        pnw_run_item(it);
+
+        pthread_mutex_lock(&pnw_rt.mu);
+        slot->item = NULL;
+        pnw_rt.running--;
+        append(&pnw_rt.done, &pnw_rt.done_tail, it);
+        pthread_cond_signal(&pnw_rt.disp_cv);
+        if (pnw_rt.running == 0)
+            pthread_cond_broadcast(&pnw_rt.idle_cv);
+    }
+    pthread_mutex_unlock(&pnw_rt.mu);
+    pnw_context_thread_done();
+    return NULL;
+}
+
+/* xorshift64*: queue order needs speed, not secrecy. */
+static uint64_t rng_state = 88172645463325252ull;
+static unsigned
+rnd(unsigned n)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (unsigned)((rng_state * 2685821657736338717ull) >> 33) % n;
+}
+
+/* A weighted random order of the queues (Sidekiq's weighted fetch, without repeats). */
+static void
+weighted_order(const char **out)
+{
+    const pnw_config_t *c = pnw_rt.cfg;
+    int idx[64], n = (int)c->nqueues, total = 0;
+    for (int i = 0; i < n; i++) {
+        idx[i] = i;
+        total += c->queues[i].weight;
+    }
+    for (int k = 0; k < n; k++) {
+        int r = (int)rnd((unsigned)total), j = k;
+        for (; j < n - 1; j++) {
+            r -= c->queues[idx[j]].weight;
+            if (r < 0)
+                break;
+        }
+        int t = idx[k];
+        idx[k] = idx[j];
+        idx[j] = t;
+        total -= c->queues[idx[k]].weight;
+        out[k] = c->queues[idx[k]].name;
+    }
+}
+
+static pnw_item_t *
+new_item(const char *q, size_t ql, const char *p, size_t pl)
+{
+    pnw_item_t *it = calloc(1, sizeof *it);
+    if (!it)
+        return NULL;
+    it->queue = strndup(q, ql);
+    it->payload = malloc(pl + 1);
+    if (!it->queue || !it->payload) {
+        pnw_item_free(it);
+        return NULL;
+    }
+    memcpy(it->payload, p, pl);
+    it->payload[pl] = '\0';
+    it->len = pl;
+    return it;
+}
+
+typedef struct {
+    const char **v;
+    size_t *l;
+    int n, cap;
+} args_t;
+
+static int
+push_arg(args_t *a, const char *s, size_t len)
+{
+    if (a->n == a->cap) {
+        int cap = a->cap ? a->cap * 2 : 64;
+        const char **nv = realloc(a->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        a->v = nv;
+        size_t *nl = realloc(a->l, (size_t)cap * sizeof *nl);
+        if (!nl)
+            return -1;
+        a->l = nl;
+        a->cap = cap;
+    }
+    a->v[a->n] = s;
+    a->l[a->n++] = len;
+    return 0;
+}
+
+/* Hand fetched jobs to the job threads, or straight back when we are stopping. */
+static void
+distribute(pnw_item_t *list, int n, pnw_item_t **pending, pnw_item_t **ptail)
+{
+    pthread_mutex_lock(&pnw_rt.mu);
+    pnw_rt.inflight += n;
+    while (list) {
+        pnw_item_t *it = list;
+        list = it->next;
+        if (pnw_rt.stopping) {
+            it->kind = 'p';
+            append(pending, ptail, it);
+        } else {
+            append(&pnw_rt.runq, &pnw_rt.runq_tail, it);
+        }
+    }
+    pthread_cond_broadcast(&pnw_rt.work_cv);
+    pthread_mutex_unlock(&pnw_rt.mu);
+}
+
+static void
+log_redis_error(pnw_redis_t *r, double *last)
+{
+    double now = pnw_now();
+    if (now - *last >= 5) {
+        pnw_log(PNW_ERROR, "fetch", "redis: %s; retrying (acknowledgements are kept)",
+                pnw_redis_error(r));
+        *last = now;
+    }
+}
+
+static void
+nap(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* One blocking wait for a job on one queue when the queues were empty. */
+static int
+block_fetch(pnw_redis_t *r, const char *q, double secs, pnw_item_t **out)
+{
+    char src[128], dst[300], t[32];
+    snprintf(src, sizeof src, "queue:%s", q);
+    snprintf(dst, sizeof dst, "pn:working:%s:%s", pnw_rt.identity, q);
+    snprintf(t, sizeof t, "%.3f", secs);
+    const char *argv[] = {"BLMOVE", src, dst, "RIGHT", "LEFT", t};
+    redisReply *rep = pnw_redis_cmd_block(r, secs, 6, argv, NULL);
+    int n = 0;
+    if (!rep)
+        return -1;
+    if (rep->type == REDIS_REPLY_STRING) {
+        *out = new_item(q, strlen(q), rep->str, rep->len);
+        n = *out ? 1 : 0;
+    }
+    freeReplyObject(rep);
+    return n;
+}
+
+static void *
+dispatcher(void *ud)
+{
+    (void)ud;
+    const pnw_config_t *cfg = pnw_rt.cfg;
+    pnw_redis_t *r = pnw_redis_new(&pnw_rt.addr, cfg->redis_timeout);
+    pnw_item_t *pending = NULL, *ptail = NULL;
+    args_t a = {0};
+    double last_err = 0, backoff = 0.05;
+    const char *order[64];
+    for (;;) {
+        pthread_mutex_lock(&pnw_rt.mu);
+        int nfetch = 0;
+        for (;;) {
+            bool can = !pnw_rt.stopping && !pnw_rt.quiet && pnw_rt.inflight < cfg->concurrency;
+            if (pnw_rt.done || can || pending || (disp_exit && pnw_rt.inflight == 0))
+                break;
+            timed_wait(&pnw_rt.disp_cv, 0.5);
+        }
+        while (pnw_rt.done) {
+            pnw_item_t *it = pnw_rt.done;
+            pnw_rt.done = it->next;
+            append(&pending, &ptail, it);
+        }
+        pnw_rt.done_tail = NULL;
+        if (!pnw_rt.stopping && !pnw_rt.quiet)
+            nfetch = cfg->concurrency - pnw_rt.inflight;
+        bool leave = disp_exit && pnw_rt.inflight == 0 && !pending;
+        pthread_mutex_unlock(&pnw_rt.mu);
+        if (leave)
+            break;
+        if (!pending && nfetch <= 0)
+            continue;
+
+        /* Build the script call. */
+        char date[16], ndone[16], nf[16], dmax[16], dcut[32], nq[16];
+        double now = pnw_now();
+        time_t secs = (time_t)now;
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        a.n = 0;
+        push_arg(&a, pnw_rt.identity, strlen(pnw_rt.identity));
+        push_arg(&a, date, strlen(date));
+        int nd = 0;
+        char scores[256][32];
+        int ns = 0;
+        push_arg(&a, ndone, 0); /* placeholder, fixed below */
+        for (pnw_item_t *it = pending; it; it = it->next) {
+            if (it->kind == 'k')
+                continue;
+            char kind[2] = {it->kind, 0};
+            const char *sc = "0";
+            if (ns < 256 && (it->kind == 'r' || it->kind == 'd' || it->kind == 's')) {
+                snprintf(scores[ns], sizeof scores[ns], "%.6f", it->score);
+                sc = scores[ns++];
+            } else if (it->kind == 'r' || it->kind == 'd' || it->kind == 's') {
+                break; /* more failures than score buffers: the rest go next round */
+            }
+            push_arg(&a,
+                     it->kind == 'a'   ? "a"
+                     : it->kind == 'r' ? "r"
+                     : it->kind == 'd' ? "d"
+                     : it->kind == 'x' ? "x"
+                     : it->kind == 's' ? "s"
+                                       : "p",
+                     1);
+            (void)kind;
+            push_arg(&a, it->queue, strlen(it->queue));
+            push_arg(&a, it->payload, it->len);
+            push_arg(&a, sc, strlen(sc));
+            push_arg(&a, it->newp ? it->newp : "", it->newp ? strlen(it->newp) : 0);
+            nd++;
+        }
+        snprintf(ndone, sizeof ndone, "%d", nd);
+        a.l[2] = strlen(ndone);
+        snprintf(nf, sizeof nf, "%d", nfetch > 0 ? nfetch : 0);
+        snprintf(dmax, sizeof dmax, "%d", cfg->dead_max);
+        snprintf(dcut, sizeof dcut, "%.6f", now - cfg->dead_days * 86400.0);
+        snprintf(nq, sizeof nq, "%zu", cfg->nqueues);
+        push_arg(&a, nf, strlen(nf));
+        push_arg(&a, dmax, strlen(dmax));
+        push_arg(&a, dcut, strlen(dcut));
+        push_arg(&a, nq, strlen(nq));
+        weighted_order(order);
+        for (size_t i = 0; i < cfg->nqueues; i++)
+            push_arg(&a, order[i], strlen(order[i]));
+        if (a.n != 2 + 1 + 5 * nd + 4 + (int)cfg->nqueues) {
+            pnw_log(PNW_ERROR, "fetch", "out of memory building a fetch");
+            nap(0.1);
+            continue;
+        }
+
+        redisReply *rep = pnw_redis_eval(r, &pnw_script_cycle, 0, a.n, a.v, a.l);
+        if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+            log_redis_error(r, &last_err);
+            if (rep)
+                freeReplyObject(rep);
+            nap(backoff);
+            backoff = backoff * 2 > 1 ? 1 : backoff * 2;
+            continue;
+        }
+        backoff = 0.05;
+        /* The sent items are settled; those skipped ('k', or over the score buffer) stay. */
+        int settled = 0;
+        pnw_item_t *keep = NULL, *ktail = NULL;
+        int sent = 0;
+        while (pending) {
+            pnw_item_t *it = pending;
+            pending = it->next;
+            if (it->kind == 'k' || sent >= nd) {
+                if (it->kind == 'k') {
+                    settled++;
+                    pnw_item_free(it);
+                } else {
+                    append(&keep, &ktail, it);
+                }
+                continue;
+            }
+            sent++;
+            settled++;
+            pnw_item_free(it);
+        }
+        pending = keep;
+        ptail = ktail;
+        pnw_item_t *fetched = NULL, *ftail = NULL;
+        int nfetched = 0;
+        for (size_t i = 0; i + 1 < rep->elements; i += 2) {
+            pnw_item_t *it = new_item(rep->element[i]->str, rep->element[i]->len,
+                                      rep->element[i + 1]->str, rep->element[i + 1]->len);
+            if (!it)
+                continue; /* stays in the working list; returned on exit */
+            append(&fetched, &ftail, it);
+            nfetched++;
+        }
+        freeReplyObject(rep);
+        pthread_mutex_lock(&pnw_rt.mu);
+        pnw_rt.inflight -= settled;
+        if (pnw_rt.inflight == 0)
+            pthread_cond_broadcast(&pnw_rt.idle_cv);
+        pthread_mutex_unlock(&pnw_rt.mu);
+        if (nfetched)
+            distribute(fetched, nfetched, &pending, &ptail);
+
+        /* Nothing was waiting: block on one queue for a while instead of spinning. */
+        if (nfetch > 0 && nfetched == 0 && nd == 0 && !pending) {
+            weighted_order(order);
+            pnw_item_t *it = NULL;
+            double wait = cfg->nqueues == 1 ? 1.0 : 0.2;
+            int got = block_fetch(r, order[0], wait, &it);
+            if (got < 0) {
+                log_redis_error(r, &last_err);
+                nap(0.2);
+            } else if (got > 0) {
+                distribute(it, 1, &pending, &ptail);
+            }
+        }
+    }
+    free(a.v);
+    free(a.l);
+    pnw_redis_free(r);
+    return NULL;
+}
+
+int
+pnw_pool_start(void)
+{
+    int n = pnw_rt.cfg->concurrency;
+    job_threads = calloc((size_t)n, sizeof *job_threads);
+    pnw_rt.slots = calloc((size_t)n, sizeof *pnw_rt.slots);
+    if (!job_threads || !pnw_rt.slots)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        /* Sidekiq names its threads with short base-36 ids; any unique string works. */
+        snprintf(pnw_rt.slots[i].tid, sizeof pnw_rt.slots[i].tid, "t%d", i);
+        if (pthread_create(&job_threads[i], NULL, job_thread, &pnw_rt.slots[i]) != 0)
+            return -1;
+        njob_threads++;
+    }
+    if (pthread_create(&disp_thread, NULL, dispatcher, NULL) != 0)
+        return -1;
+    disp_started = true;
+    return 0;
+}
+
+void
+pnw_pool_wake(void)
+{
+    pthread_mutex_lock(&pnw_rt.mu);
+    pthread_cond_broadcast(&pnw_rt.disp_cv);
+    pthread_mutex_unlock(&pnw_rt.mu);
+}
+
+bool
+pnw_pool_drain(double timeout)
+{
+    double deadline = pnw_now() + timeout;
+    pthread_mutex_lock(&pnw_rt.mu);
+    /* Jobs not started yet go straight back to their queues. */
+    int back = 0;
+    while (pnw_rt.runq) {
+        pnw_item_t *it = pnw_rt.runq;
+        pnw_rt.runq = it->next;
+        it->kind = 'p';
+        append(&pnw_rt.done, &pnw_rt.done_tail, it);
+        back++;
+    }
+    pnw_rt.runq_tail = NULL;
+    pthread_cond_broadcast(&pnw_rt.disp_cv);
+    if (back)
+        pnw_log(PNW_INFO, "shutdown", "returning %d jobs that had not started", back);
+    if (pnw_rt.running)
+        pnw_log(PNW_INFO, "shutdown", "waiting up to %.0f s for %d running jobs", timeout,
+                pnw_rt.running);
+    while ((pnw_rt.running > 0 || pnw_rt.inflight > 0) && pnw_now() < deadline)
+        timed_wait(&pnw_rt.idle_cv, 0.1);
+    bool ok = pnw_rt.running == 0 && pnw_rt.inflight == 0;
+    if (ok) {
+        pnw_rt.threads_exit = true;
+        disp_exit = true;
+        pthread_cond_broadcast(&pnw_rt.work_cv);
+        pthread_cond_broadcast(&pnw_rt.disp_cv);
+    }
+    pthread_mutex_unlock(&pnw_rt.mu);
+    return ok;
+}
+
+void
+pnw_pool_join(void)
+{
+    for (int i = 0; i < njob_threads; i++)
+        pthread_join(job_threads[i], NULL);
+    if (disp_started)
+        pthread_join(disp_thread, NULL);
+    free(job_threads);
+    free(pnw_rt.slots);
+    job_threads = NULL;
+    pnw_rt.slots = NULL;
+}
+
+int
+pnw_pool_running(char ***tids, char ***values)
+{
+    int n = 0, cap = pnw_rt.cfg->concurrency;
+    *tids = calloc((size_t)cap, sizeof **tids);
+    *values = calloc((size_t)cap, sizeof **values);
+    if (!*tids || !*values)
+        return 0;
+    pthread_mutex_lock(&pnw_rt.mu);
+    for (int i = 0; i < cap && pnw_rt.slots; i++) {
+        pnw_item_t *it = pnw_rt.slots[i].item;
+        if (!it)
+            continue;
+        json_t *v = json_object();
+        json_object_set_new(v, "queue", json_string(it->queue));
+        /* Sidekiq stores the payload as a string inside this JSON. */
+        json_object_set_new(v, "payload", json_stringn(it->payload, it->len));
+        json_object_set_new(v, "run_at", json_integer((json_int_t)it->run_at));
+        (*values)[n] = json_dumps(v, JSON_COMPACT);
+        json_decref(v);
+        if (!(*values)[n])
+            continue;
+        (*tids)[n] = strdup(pnw_rt.slots[i].tid);
+        n++;
+    }
+    pthread_mutex_unlock(&pnw_rt.mu);
+    return n;
+}

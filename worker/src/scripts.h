@@ -1,0 +1,34 @@
+/*
+ * The Lua scripts that make queue moves atomic. Key layout (README "Redis layout"):
+ * Sidekiq's own keys (queue:<q>, queues, schedule, retry, dead, processes, <identity>,
+ * <identity>:workers, <identity>-signals, stat:*) plus ours under pn:.
+ * The scripts touch keys they compute from their arguments, so they assume a single Redis
+ * (not Redis Cluster), as Sidekiq itself does.
+ */
+#ifndef PNW_SCRIPTS_H
+#define PNW_SCRIPTS_H
+
+#include "wredis.h"
+
+/* Acknowledge / fail / push back finished jobs and fetch new ones in one round trip.
+ * ARGV: identity, date (YYYY-MM-DD), ndone, then per done job 5 values (kind, queue,
+ * payload, score, new payload), then nfetch, dead_max, dead_cutoff, nqueues, queues...
+ * kind: a = acknowledge, f = failed, moved to the zset named by ... (see scripts.c).
+ * Returns the fetched jobs as a flat array queue, payload, queue, payload, ... */
+extern pnw_script_t pnw_script_cycle;
+/* Register a process: ARGV identity, alive ttl (ms), queues... */
+extern pnw_script_t pnw_script_register;
+/* Return every job of dead processes to pn:orphans:<q>. ARGV: my identity. Returns count. */
+extern pnw_script_t pnw_script_reap;
+/* Replace the oldest orphan of a queue if it is still `old`: ARGV queue, old, action
+ * ("q" = back to the queue front, "d" = dead), new payload, now, dead_max, dead_cutoff. */
+extern pnw_script_t pnw_script_orphan;
+/* Move due jobs of schedule and retry back to their queues. ARGV now, limit. */
+extern pnw_script_t pnw_script_poll;
+/* Push every job of my working lists back to its queue front and unregister (clean exit).
+ * ARGV identity. Returns the number of jobs pushed back. */
+extern pnw_script_t pnw_script_release;
+/* Fire a cron tick once: ARGV tick key, ttl s, queue, payload. 1 when this call fired it. */
+extern pnw_script_t pnw_script_cron;
+
+#endif

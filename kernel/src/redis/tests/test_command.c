@@ -45,9 +45,8 @@ test_command_reply_types(void)
     json_decref(r);
 
     /* A bulk string keeps its bytes, NUL included. */
-    const char *argv[] = {"SET", K("bin"),
-                          "a\0b\xff"
-                          "c"};
+    static const char binval[] = {'a', '\0', 'b', '\xff', 'c'};
+    const char *argv[] = {"SET", K("bin"), binval};
     size_t lens[] = {3, strlen(K("bin")), 5};
     CU_ASSERT_EQUAL(pnk_redis_command(PNK_REDIS_CACHE, 3, argv, lens, NULL, err, sizeof err),
                     PN_OK);

@@ -404,6 +404,10 @@ run(const options_t *o, char *err, size_t errlen)
     if (start_http(err, errlen) != 0)
         return -1;
     int rc = pnk_http_server_run(pnk_app.http);
+    /* Shutdown is under way: a repeated SIGTERM (a supervisor's reminder) must not cut short
+     * the plugins' fini and the pools' orderly close. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
     PNK_INFO("server", "stopped");
     return rc;
 }

@@ -277,3 +277,24 @@ pn_server_stop() { # PIDFILE
 pn_http_ok() {
     curl -fs -o /dev/null --max-time 2 "$1"
 }
+
+# npm ci in a folder with a package-lock.json, only when node_modules is missing or older than
+# the lock file, so a second run touches no network.
+pn_npm_ci() {
+    local dir=$1
+    [[ -f $dir/package-lock.json ]] || return 0
+    if [[ -f $dir/node_modules/.package-lock.json && $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        return 0
+    fi
+    pn_log "npm ci in ${dir#"$PN_ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || pn_die "npm ci failed in $dir"
+}
+
+# Every folder of the project whose node packages the tests need.
+PN_NPM_DIRS=(tests/integration tests/interop/storage tests/e2e frontend)
+pn_npm_all() {
+    local d
+    for d in "${PN_NPM_DIRS[@]}"; do
+        pn_npm_ci "$PN_ROOT/$d"
+    done
+}

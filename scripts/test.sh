@@ -35,6 +35,7 @@ trap 'exit 130' INT TERM
 
 t0=$SECONDS
 pn_install_deps
+pn_npm_all
 
 # ---------------------------------------------------------------- builds
 # Always given: a value left in the cmake cache by an earlier run would otherwise stick.

@@ -101,6 +101,7 @@ setup_logging(char *err, size_t errlen)
         return -1;
     }
     pnk_log_setup(fmt, (pnk_log_level_t)level, 2);
+    pnk_log_access_enable(pnk_config_bool(pnk_app.config, "log", "access"));
     return 0;
 }
 

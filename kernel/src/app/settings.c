@@ -58,6 +58,7 @@ static const pn_config_key_t redis_keys[] = {
 static const pn_config_key_t log_keys[] = {
     {"format", PN_CFG_STRING, "text", 0, 8, "text (logfmt-like) or json (one object per line)"},
     {"level", PN_CFG_STRING, "info", 0, 8, "debug, info, warn or error"},
+    {"access", PN_CFG_BOOL, "true", 0, 0, "one line per request (independent of level)"},
     PN_CONFIG_END,
 };
 

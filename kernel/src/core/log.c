@@ -14,6 +14,13 @@ static bool json_format;
 static pnk_log_level_t min_level = PNK_LOG_INFO;
 static int log_fd = 2;
 static _Thread_local const char *current_request;
+static bool access_on = true;
+
+void
+pnk_log_access_enable(bool on)
+{
+    access_on = on;
+}
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -130,7 +137,7 @@ pnk_log_access(const char *request_id, const char *method, const char *path, int
 {
     char ts[40], line[1200];
 
-    if (PNK_LOG_INFO < min_level)
+    if (!access_on)
         return;
     if (json_format) {
         timestamp(ts, sizeof ts);

@@ -26,6 +26,8 @@ void pnk_logv(pnk_log_level_t level, const char *tag, const char *fmt, va_list a
     __attribute__((format(printf, 3, 0)));
 bool pnk_log_enabled(pnk_log_level_t level);
 
+/* Whether pnk_log_access writes anything (on by default). */
+void pnk_log_access_enable(bool on);
 /* The access log line: one per request. */
 void pnk_log_access(const char *request_id, const char *method, const char *path, int status,
                     double duration_ms, const char *peer);

@@ -24,6 +24,8 @@ struct pnw_api {
 
 static __thread CURL *thread_curl;
 
+static void nap(double s, volatile int *stop);
+
 pnw_api_t *
 pnw_api_new(const pnw_config_t *c, pnw_breakers_t *b)
 {
@@ -225,6 +227,13 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
             snprintf(why, whylen, "%s %s: job time limit reached", rq->method, rq->path);
             break;
         }
+        /* While the one half-open probe is out, wait for its outcome (up to 5 s) rather than
+         * failing an attempt the probe may show was unnecessary. */
+        for (int w = 0; a->breakers && w < 100 && pnw_breaker_probing(a->breakers, "backend") &&
+                        !(rq->stop && *rq->stop) && (rq->deadline <= 0 || now_s() < rq->deadline);
+             w++)
+            nap(0.05, rq->stop);
+        now = now_s();
         if (a->breakers && !pnw_breaker_allow(a->breakers, "backend", now)) {
             snprintf(why, whylen, "%s %s: circuit open for backend", rq->method, rq->path);
             break;

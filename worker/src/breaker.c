@@ -121,3 +121,13 @@ pnw_breakers_json(pnw_breakers_t *b, double now)
     pthread_mutex_unlock(&b->mu);
     return o;
 }
+
+bool
+pnw_breaker_probing(pnw_breakers_t *b, const char *target)
+{
+    pthread_mutex_lock(&b->mu);
+    target_t *t = get(b, target);
+    bool p = t && t->probing;
+    pthread_mutex_unlock(&b->mu);
+    return p;
+}

@@ -19,5 +19,8 @@ void pnw_breaker_report(pnw_breakers_t *b, const char *target, bool ok, double n
 /* {"backend":{"state":"open","failures":5,"until":...}, ...} for the heartbeat. */
 json_t *pnw_breakers_json(pnw_breakers_t *b, double now);
 double pnw_breaker_cooldown(const char *target);
+/* True while a half-open probe is in flight: a caller may wait briefly for its outcome
+ * instead of failing at once. */
+bool pnw_breaker_probing(pnw_breakers_t *b, const char *target);
 
 #endif

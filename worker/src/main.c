@@ -163,7 +163,7 @@ main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = 1;
-    pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, 1);
+    pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, cfg->breaker_scale);
     pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);
     for (size_t i = 0; i < cfg->nplugins; i++)
         if (pnw_plugins_open(&pnw_rt.reg, cfg->plugins[i], err, sizeof err) != 0) {

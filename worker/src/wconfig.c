@@ -37,6 +37,7 @@ static const key_t_ keys[] = {
     {"server.retries", NULL, K_INT, OFF(api_retries), 0, 10, "3"},
     {"server.backoff", NULL, K_DBL, OFF(api_backoff), 0, 60, "0.5"},
     {"server.breaker_failures", NULL, K_INT, OFF(breaker_failures), 1, 1000, "5"},
+    {"server.breaker_scale", NULL, K_DBL, OFF(breaker_scale), 0.0001, 1000, "1"},
     {"token.issuer", NULL, K_STR, OFF(token_issuer), 0, 0, "powernode"},
     {"token.audience", NULL, K_STR, OFF(token_audience), 0, 0, "powernode-api"},
     {"token.ttl", NULL, K_INT, OFF(token_ttl), 30, 3600, "300"},

@@ -44,6 +44,7 @@ typedef struct pnw_config {
     int api_retries;
     double api_backoff;
     int breaker_failures;
+    double breaker_scale; /* multiplies breaker cooldowns; tests only */
     char *token_secret;
     char *token_issuer;
     char *token_audience;

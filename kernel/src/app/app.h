@@ -74,9 +74,9 @@ void pnk_app_forget_plugin(void *ud, pn_plugin_ctx_t *p);
 int pnk_app_build_openapi(void);
 
 /* The HTTP callbacks (dispatch.c). */
-int pnk_dispatch_on_head(void *ud, pnk_http_request_t *req, size_t *max_body, const char **msg);
-void pnk_dispatch_handle(void *ud, pnk_http_request_t *req, pnk_http_response_t *resp);
-void pnk_dispatch_on_done(void *ud, const pnk_http_request_t *req, const pnk_http_response_t *resp,
+int pnk_dispatch_on_head(void *ud, pnk_http_request_t *http, size_t *max_body, const char **msg);
+void pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *resp);
+void pnk_dispatch_on_done(void *ud, const pnk_http_request_t *http, const pnk_http_response_t *resp,
                           double duration_ms);
 
 /* Static UI files (static.c): answers GET/HEAD for non-API paths. */

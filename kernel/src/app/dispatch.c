@@ -47,7 +47,7 @@ pnk_dispatch_on_head(void *ud, pnk_http_request_t *http, size_t *max_body, const
     req->allowed = allowed;
     /* Unrouted requests carry no body worth reading; a small one is read and dropped so the
      * client still gets its 404/405 rather than a 413. */
-    *max_body = 64 * 1024;
+    *max_body = (size_t)64 * 1024;
     return 0;
 }
 
@@ -82,9 +82,9 @@ allowed_origin(pn_req_t *req)
 static void
 add_cors(pn_req_t *req, const char *origin)
 {
-    pnk_http_response_header(req->http, req->resp, "Access-Control-Allow-Origin", origin);
-    pnk_http_response_header(req->http, req->resp, "Vary", "Origin");
-    pnk_http_response_header(req->http, req->resp, "Access-Control-Expose-Headers",
+    (void)pnk_http_response_header(req->http, req->resp, "Access-Control-Allow-Origin", origin);
+    (void)pnk_http_response_header(req->http, req->resp, "Vary", "Origin");
+    (void)pnk_http_response_header(req->http, req->resp, "Access-Control-Expose-Headers",
                              "X-Request-Id, Retry-After, ETag, Content-Disposition");
 }
 
@@ -93,12 +93,12 @@ answer_options(pn_req_t *req, uint32_t allowed, const char *origin)
 {
     char *allow = pnk_method_allow_list(allowed, req->arena);
 
-    pnk_reply_header(req, "Allow", allow ? allow : "OPTIONS");
+    (void)pnk_reply_header(req, "Allow", allow ? allow : "OPTIONS");
     if (origin && pnk_req_header(req, "Access-Control-Request-Method")) {
-        pnk_reply_header(req, "Access-Control-Allow-Methods", allow ? allow : "OPTIONS");
-        pnk_reply_header(req, "Access-Control-Allow-Headers",
+        (void)pnk_reply_header(req, "Access-Control-Allow-Methods", allow ? allow : "OPTIONS");
+        (void)pnk_reply_header(req, "Access-Control-Allow-Headers",
                          "Authorization, Content-Type, X-Request-Id, Idempotency-Key");
-        pnk_reply_header(req, "Access-Control-Max-Age", "600");
+        (void)pnk_reply_header(req, "Access-Control-Max-Age", "600");
     }
     return pnk_reply_raw(req, 204, NULL, NULL, 0);
 }
@@ -170,7 +170,7 @@ run_route(pn_req_t *req, const char *origin)
             return answer_options(req, allowed, origin);
         if (code == PN_E_METHOD) {
             char *allow = pnk_method_allow_list(allowed, req->arena);
-            pnk_reply_header(req, "Allow", allow ? allow : "");
+            (void)pnk_reply_header(req, "Allow", allow ? allow : "");
             return pnk_fail(req, PN_E_METHOD, "method %s is not allowed on %s", req->http->method,
                             req->http->path);
         }
@@ -222,9 +222,9 @@ render_error(pn_req_t *req)
     }
     json_decref(doc);
     req->resp->status = status;
-    pnk_http_response_header(req->http, req->resp, "Content-Type", "application/json");
+    (void)pnk_http_response_header(req->http, req->resp, "Content-Type", "application/json");
     if (code == PN_E_UNAVAILABLE)
-        pnk_http_response_header(req->http, req->resp, "Retry-After", "5");
+        (void)pnk_http_response_header(req->http, req->resp, "Retry-After", "5");
 }
 
 void
@@ -271,12 +271,12 @@ pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *res
         req->db = NULL;
     }
     if (rid)
-        pnk_http_response_header(http, resp, "X-Request-Id", rid);
+        (void)pnk_http_response_header(http, resp, "X-Request-Id", rid);
     if (origin)
         add_cors(req, origin);
     if (is_api_path(http->path)) {
-        pnk_http_response_header(http, resp, "Cache-Control", "no-store");
-        pnk_http_response_header(http, resp, "X-Content-Type-Options", "nosniff");
+        (void)pnk_http_response_header(http, resp, "Cache-Control", "no-store");
+        (void)pnk_http_response_header(http, resp, "X-Content-Type-Options", "nosniff");
     }
     pnk_log_set_request(NULL);
 }

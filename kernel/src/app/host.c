@@ -57,7 +57,7 @@ pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t err
 {
     for (size_t i = 0; i < pnk_app.nperms; i++)
         if (strcmp(pnk_app.perms[i].name, perm->name) == 0) {
-            snprintf(err, errlen, "permission %s is already registered by %s", perm->name,
+            (void)snprintf(err, errlen, "permission %s is already registered by %s", perm->name,
                      pnk_app.perms[i].owner);
             return -1;
         }
@@ -65,7 +65,7 @@ pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t err
         size_t cap = pnk_app.perms_cap ? pnk_app.perms_cap * 2 : 64;
         pnk_perm_entry_t *n = realloc(pnk_app.perms, cap * sizeof(*n));
         if (n == NULL) {
-            snprintf(err, errlen, "out of memory");
+            (void)snprintf(err, errlen, "out of memory");
             return -1;
         }
         pnk_app.perms = n;
@@ -81,7 +81,7 @@ pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t err
         free(e->description);
         free(e->category);
         free(e->owner);
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     pnk_app.nperms++;
@@ -122,7 +122,7 @@ host_perm_add(pn_plugin_ctx_t *ctx, const pn_perm_t *perms, size_t elem_size)
         if (e.name == NULL)
             break;
         if (!perm_name_ok(e.name, ctx->name)) {
-            snprintf(err, sizeof err,
+            (void)snprintf(err, sizeof err,
                      "permission \"%s\" must be named %s.<resource>.<verb> in lower case", e.name,
                      ctx->name);
             return record_error(ctx, PN_E_INVALID, err);
@@ -142,11 +142,11 @@ host_sql_dir_add(pn_plugin_ctx_t *ctx, const char *dir)
     if (dir == NULL || ctx->sql_dir)
         return record_error(ctx, PN_E_INVALID, "sql_dir_add: one migrations folder per plugin");
     if (dir[0] == '/')
-        snprintf(path, sizeof path, "%s", dir);
+        (void)snprintf(path, sizeof path, "%s", dir);
     else
-        snprintf(path, sizeof path, "%s/%s/%s", pnk_app.plugin_data_dir, ctx->name, dir);
+        (void)snprintf(path, sizeof path, "%s/%s/%s", pnk_app.plugin_data_dir, ctx->name, dir);
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, sizeof err, "migrations folder %.4000s: %s", path,
+        (void)snprintf(err, sizeof err, "migrations folder %.4000s: %s", path,
                  errno ? strerror(errno) : "not a folder");
         return record_error(ctx, PN_E_INVALID, err);
     }
@@ -178,7 +178,7 @@ host_service_add(pn_plugin_ctx_t *ctx, const char *name, uint32_t version, const
         return record_error(ctx, PN_E_INVALID, "service_add: name, version >= 1 and vtable needed");
     for (size_t i = 0; i < pnk_app.nservices; i++)
         if (strcmp(pnk_app.services[i].name, name) == 0) {
-            snprintf(err, sizeof err, "service \"%s\" is already provided by %s", name,
+            (void)snprintf(err, sizeof err, "service \"%s\" is already provided by %s", name,
                      pnk_app.services[i].owner);
             return record_error(ctx, PN_E_CONFLICT, err);
         }
@@ -210,26 +210,31 @@ pnk_app_forget_plugin(void *ud, pn_plugin_ctx_t *p)
     (void)ud;
     pnk_router_remove_owner(pnk_app.router, p->name);
     p->route_count = 0;
-    for (size_t i = 0; i < pnk_app.nperms;) {
-        if (strcmp(pnk_app.perms[i].owner, p->name) == 0) {
-            free(pnk_app.perms[i].name);
-            free(pnk_app.perms[i].description);
-            free(pnk_app.perms[i].category);
-            free(pnk_app.perms[i].owner);
-            pnk_app.perms[i] = pnk_app.perms[--pnk_app.nperms];
-        } else {
-            i++;
+    /* Compact in place: entries of other owners slide down, this owner's are freed. */
+    size_t keep = 0;
+    for (size_t i = 0; i < pnk_app.nperms; i++) {
+        pnk_perm_entry_t e = pnk_app.perms[i];
+        if (strcmp(e.owner, p->name) != 0) {
+            pnk_app.perms[keep++] = e;
+            continue;
         }
+        free(e.name);
+        free(e.description);
+        free(e.category);
+        free(e.owner);
     }
-    for (size_t i = 0; i < pnk_app.nservices;) {
-        if (strcmp(pnk_app.services[i].owner, p->name) == 0) {
-            free(pnk_app.services[i].name);
-            free(pnk_app.services[i].owner);
-            pnk_app.services[i] = pnk_app.services[--pnk_app.nservices];
-        } else {
-            i++;
+    pnk_app.nperms = keep;
+    keep = 0;
+    for (size_t i = 0; i < pnk_app.nservices; i++) {
+        pnk_service_entry_t e = pnk_app.services[i];
+        if (strcmp(e.owner, p->name) != 0) {
+            pnk_app.services[keep++] = e;
+            continue;
         }
+        free(e.name);
+        free(e.owner);
     }
+    pnk_app.nservices = keep;
     free(p->sql_dir);
     p->sql_dir = NULL;
 }
@@ -241,7 +246,7 @@ host_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list a
         /* During init the last error line becomes the loader's one-line refusal. */
         va_list ap2;
         va_copy(ap2, ap);
-        vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap2);
+        (void)vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap2);
         va_end(ap2);
     }
     pnk_logv((pnk_log_level_t)level, ctx ? ctx->name : "plugin", fmt, ap);

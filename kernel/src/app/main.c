@@ -31,7 +31,7 @@ typedef struct {
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: powernode-server [--config FILE] [--migrate | --create-admin | "
+    (void)fprintf(f, "usage: powernode-server [--config FILE] [--migrate | --create-admin | "
                "--check-config] [--version]\n"
                "  --config FILE    YAML configuration (default: $POWERNODE_CONFIG, else "
                "built-in defaults)\n"
@@ -68,7 +68,7 @@ parse_args(int argc, char **argv, options_t *o)
             o->check_config = true;
             break;
         case 'v':
-            printf("powernode-server %s (plugin ABI %d, %s, libevent %s)\n", SERVER_VERSION,
+            (void)printf("powernode-server %s (plugin ABI %d, %s, libevent %s)\n", SERVER_VERSION,
                    PN_PLUGIN_ABI, PN_ABI_TAG, event_get_version());
             exit(0);
         case 'h':
@@ -93,11 +93,11 @@ setup_logging(char *err, size_t errlen)
     int level = pnk_log_level_parse(pnk_config_string(pnk_app.config, "log", "level"));
 
     if (strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0) {
-        snprintf(err, errlen, "log.format: \"%s\" is not text or json", fmt);
+        (void)snprintf(err, errlen, "log.format: \"%s\" is not text or json", fmt);
         return -1;
     }
     if (level < 0) {
-        snprintf(err, errlen, "log.level: must be debug, info, warn or error");
+        (void)snprintf(err, errlen, "log.level: must be debug, info, warn or error");
         return -1;
     }
     pnk_log_setup(fmt, (pnk_log_level_t)level, 2);
@@ -115,7 +115,7 @@ load_plugins(char *err, size_t errlen)
 
     pnk_app.loader = pnk_loader_new();
     if (pnk_app.loader == NULL) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     if (dir[0] && pnk_loader_open_dir(pnk_app.loader, dir, err, errlen) != 0) {
@@ -178,17 +178,17 @@ setup_auth(char *err, size_t errlen)
     static char prevbuf[4096];
 
     if (key[0] == '\0') {
-        snprintf(err, errlen, "auth.jwt_key is not set (POWERNODE_JWT_KEY, at least 32 bytes; "
+        (void)snprintf(err, errlen, "auth.jwt_key is not set (POWERNODE_JWT_KEY, at least 32 bytes; "
                               "scripts/setup.sh generates one)");
         return -1;
     }
     keys[nkeys++] = (pnk_auth_key_t){pnk_config_string(pnk_app.config, "auth", "jwt_kid"), key};
-    snprintf(prevbuf, sizeof prevbuf, "%s", prev);
+    (void)snprintf(prevbuf, sizeof prevbuf, "%s", prev);
     for (char *save = NULL, *tok = strtok_r(prevbuf, ",", &save); tok && nkeys < 8;
          tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
         if (eq == NULL) {
-            snprintf(err, errlen, "auth.jwt_previous_keys: expected kid=key pairs");
+            (void)snprintf(err, errlen, "auth.jwt_previous_keys: expected kid=key pairs");
             return -1;
         }
         *eq = '\0';
@@ -208,7 +208,7 @@ setup_auth(char *err, size_t errlen)
 static int
 sync_permissions(char *err, size_t errlen)
 {
-    const pn_perm_t **list = calloc(pnk_app.nperms + 1, sizeof(*list));
+    const pn_perm_t **list = calloc(pnk_app.nperms + 1, sizeof(*list)); /* NOLINT(bugprone-sizeof-expression): pointers */
     const char **owners = calloc(pnk_app.nperms + 1, sizeof(*owners));
     pn_perm_t *perms = calloc(pnk_app.nperms + 1, sizeof(*perms));
     int rc = -1;
@@ -225,7 +225,7 @@ sync_permissions(char *err, size_t errlen)
                  ? 0
                  : -1;
     } else {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
     }
     free(list);
     free(owners);
@@ -249,13 +249,13 @@ create_admin(char *err, size_t errlen)
                               err, errlen) != PN_OK)
         return -1;
     if (!created) {
-        printf("admin %s already exists; its password is unchanged\n", email);
+        (void)printf("admin %s already exists; its password is unchanged\n", email);
         return 0;
     }
-    printf("admin created\n  email:    %s\n  password: %s\n", email,
+    (void)printf("admin created\n  email:    %s\n  password: %s\n", email,
            password ? "(from POWERNODE_ADMIN_PASSWORD)" : generated);
     if (!password)
-        printf("  This password is shown once; change it after signing in.\n");
+        (void)printf("  This password is shown once; change it after signing in.\n");
     return 0;
 }
 
@@ -304,7 +304,7 @@ read_settings(char *err, size_t errlen)
     pnk_app.max_body = (size_t)pnk_config_int(c, "http", "max_body");
     pnk_app.core_sql_dir = pnk_config_string(c, "paths", "sql");
     pnk_app.plugin_data_dir = pnk_config_string(c, "paths", "plugin_data");
-    snprintf(index, sizeof index, "%s/index.html", ui);
+    (void)snprintf(index, sizeof index, "%s/index.html", ui);
     pnk_app.ui_dir = ui[0] && stat(index, &st) == 0 ? ui : NULL;
     if (ui[0] && pnk_app.ui_dir == NULL)
         PNK_WARN("static", "paths.ui=%s has no index.html; the web UI is not served", ui);
@@ -385,7 +385,7 @@ run(const options_t *o, char *err, size_t errlen)
     if (connect_stores(err, errlen) != 0 || load_plugins(err, errlen) != 0)
         return -1;
     if (o->check_config) {
-        printf("configuration OK: %zu plugins found\n", pnk_loader_count(pnk_app.loader));
+        (void)printf("configuration OK: %zu plugins found\n", pnk_loader_count(pnk_app.loader));
         return 0;
     }
     if ((o->migrate_only || o->create_admin ||
@@ -399,7 +399,7 @@ run(const options_t *o, char *err, size_t errlen)
     if (o->create_admin)
         return create_admin(err, errlen);
     if (pnk_app_build_openapi() != 0) {
-        snprintf(err, errlen, "could not build the OpenAPI document");
+        (void)snprintf(err, errlen, "could not build the OpenAPI document");
         return -1;
     }
     if (start_http(err, errlen) != 0)
@@ -407,8 +407,8 @@ run(const options_t *o, char *err, size_t errlen)
     int rc = pnk_http_server_run(pnk_app.http);
     /* Shutdown is under way: a repeated SIGTERM (a supervisor's reminder) must not cut short
      * the plugins' fini and the pools' orderly close. */
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
+    (void)signal(SIGTERM, SIG_IGN);
+    (void)signal(SIGINT, SIG_IGN);
     PNK_INFO("server", "stopped");
     return rc;
 }
@@ -419,12 +419,12 @@ main(int argc, char **argv)
     options_t o = {0};
     char err[1024] = "";
 
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     if (parse_args(argc, argv, &o) != 0)
         return 2;
     int rc = run(&o, err, sizeof err);
     if (rc != 0)
-        fprintf(stderr, "powernode-server: %s\n", err[0] ? err : "start-up failed");
+        (void)fprintf(stderr, "powernode-server: %s\n", err[0] ? err : "start-up failed");
     shutdown_all();
     return rc == 0 ? 0 : 1;
 }

@@ -152,7 +152,7 @@ pnk_reply_raw(pn_req_t *req, int status, const char *content_type, const void *b
     req->replied = true;
     req->resp->status = status;
     if (content_type)
-        pnk_http_response_header(req->http, req->resp, "Content-Type", content_type);
+        (void)pnk_http_response_header(req->http, req->resp, "Content-Type", content_type);
     if (len) {
         req->resp->body = pnk_arena_memdup(req->arena, body, len);
         if (req->resp->body == NULL) {
@@ -180,7 +180,7 @@ reply_dump(pn_req_t *req, int status, json_t *doc)
         return PN_E_INTERNAL;
     req->replied = true;
     req->resp->status = status;
-    pnk_http_response_header(req->http, req->resp, "Content-Type", "application/json");
+    (void)pnk_http_response_header(req->http, req->resp, "Content-Type", "application/json");
     req->resp->body = buf;
     req->resp->body_len = n;
     return PN_OK;

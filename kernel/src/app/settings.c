@@ -112,7 +112,7 @@ pnk_settings_declare(pnk_config_t *c, char *err, size_t errlen)
         pnk_config_env_alias(c, "redis", "queue_url", "REDIS_QUEUE_URL") != 0 ||
         pnk_config_env_alias(c, "auth", "jwt_key", "POWERNODE_JWT_KEY") != 0 ||
         pnk_config_env_alias(c, "auth", "service_token", "WORKER_SERVICE_TOKEN") != 0) {
-        snprintf(err, errlen, "config: out of memory");
+        (void)snprintf(err, errlen, "config: out of memory");
         return -1;
     }
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
@@ -135,11 +135,11 @@ pnk_settings_plugin_enabled(void *ud, const char *name, pn_kind_t kind, bool *op
     size_t n;
     bool b;
 
-    snprintf(path, sizeof path, "plugins.%s.optional", name);
+    (void)snprintf(path, sizeof path, "plugins.%s.optional", name);
     raw = pnk_config_raw(c, path);
     *optional = raw && pnk_config_parse_bool(raw, &b) == 0 && b;
 
-    snprintf(path, sizeof path, "plugins.%s.enabled", name);
+    (void)snprintf(path, sizeof path, "plugins.%s.enabled", name);
     raw = pnk_config_raw(c, path);
     if (raw && pnk_config_parse_bool(raw, &b) == 0)
         return b;

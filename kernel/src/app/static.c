@@ -110,7 +110,7 @@ open_file(const char *rel, struct stat *st)
 {
     char path[2048];
 
-    snprintf(path, sizeof path, "%s%s", pnk_app.ui_dir, rel);
+    (void)snprintf(path, sizeof path, "%s%s", pnk_app.ui_dir, rel);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -151,31 +151,31 @@ pnk_static_serve(pn_req_t *req)
         if (fd < 0)
             return pnk_fail(req, PN_E_NOTFOUND, "not found");
     }
-    snprintf(etag, sizeof etag, "\"%llx-%llx%s\"", (unsigned long long)st.st_size,
+    (void)snprintf(etag, sizeof etag, "\"%llx-%llx%s\"", (unsigned long long)st.st_size,
              (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
                  (unsigned long long)st.st_mtim.tv_nsec,
              gz ? "-gz" : "");
-    pnk_reply_header(req, "ETag", etag);
-    pnk_reply_header(req, "Vary", "Accept-Encoding");
-    pnk_reply_header(req, "X-Content-Type-Options", "nosniff");
+    (void)pnk_reply_header(req, "ETag", etag);
+    (void)pnk_reply_header(req, "Vary", "Accept-Encoding");
+    (void)pnk_reply_header(req, "X-Content-Type-Options", "nosniff");
     if (strncmp(rel, "/assets/", 8) == 0)
-        pnk_reply_header(req, "Cache-Control", "public, max-age=31536000, immutable");
+        (void)pnk_reply_header(req, "Cache-Control", "public, max-age=31536000, immutable");
     else
-        pnk_reply_header(req, "Cache-Control", "no-cache");
+        (void)pnk_reply_header(req, "Cache-Control", "no-cache");
     if (strcmp(content_type(rel), types[0].type) == 0) {
-        pnk_reply_header(req, "Content-Security-Policy",
+        (void)pnk_reply_header(req, "Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
                          "'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri "
                          "'self'; frame-ancestors 'none'");
-        pnk_reply_header(req, "X-Frame-Options", "DENY");
+        (void)pnk_reply_header(req, "X-Frame-Options", "DENY");
     }
     if (etag_matches(pnk_req_header(req, "If-None-Match"), etag)) {
         close(fd);
         return pnk_reply_raw(req, 304, NULL, NULL, 0);
     }
     if (gz)
-        pnk_reply_header(req, "Content-Encoding", "gzip");
-    pnk_reply_header(req, "Content-Type", content_type(rel));
+        (void)pnk_reply_header(req, "Content-Encoding", "gzip");
+    (void)pnk_reply_header(req, "Content-Type", content_type(rel));
     req->replied = true;
     req->resp->status = 200;
     req->resp->fd = fd;

@@ -51,7 +51,7 @@ ready(pn_req_t *req)
     if (ok)
         return pnk_reply_json(req, 200, json_pack("{s:s, s:o}", "status", "ready", "checks", checks),
                               NULL);
-    pnk_reply_header(req, "Retry-After", "5");
+    (void)pnk_reply_header(req, "Retry-After", "5");
     json_t *doc = json_pack("{s:b, s:s, s:[], s:o}", "success", 0, "error", "not ready", "details",
                             "checks", checks);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;

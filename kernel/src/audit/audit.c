@@ -82,7 +82,7 @@ pnk_audit_request(pn_req_t *req)
     const char *result = status < 400 ? "success" : (status == 401 || status == 403) ? "denied"
                                                                                      : "failure";
     char action[160];
-    snprintf(action, sizeof action, "%s", route->perm ? route->perm : route->path);
+    (void)snprintf(action, sizeof action, "%s", route->perm ? route->perm : route->path);
     pnk_audit_event_t ev = {
         .action = action,
         .target_type = route->owner,

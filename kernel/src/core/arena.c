@@ -95,8 +95,8 @@ pnk_arena_alloc(pnk_arena_t *a, size_t n)
         size_t size = b->size * 2;
         if (size < need)
             size = need;
-        if (size > 1024 * 1024 && need <= 1024 * 1024)
-            size = 1024 * 1024;
+        if (size > (size_t)1 << 20 && need <= (size_t)1 << 20)
+            size = (size_t)1 << 20;
         block_t *nb = block_new(size);
         if (nb == NULL)
             return NULL;
@@ -178,7 +178,7 @@ pnk_arena_vprintf(pnk_arena_t *a, const char *fmt, va_list ap)
         return NULL;
     p = pnk_arena_alloc(a, (size_t)n + 1);
     if (p)
-        vsnprintf(p, (size_t)n + 1, fmt, ap);
+        (void)vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

@@ -21,7 +21,7 @@ void *pnk_arena_alloc(pnk_arena_t *a, size_t n);
 void *pnk_arena_calloc(pnk_arena_t *a, size_t n, size_t size);
 char *pnk_arena_strdup(pnk_arena_t *a, const char *s);
 char *pnk_arena_strndup(pnk_arena_t *a, const char *s, size_t n);
-void *pnk_arena_memdup(pnk_arena_t *a, const void *p, size_t n);
+void *pnk_arena_memdup(pnk_arena_t *a, const void *src, size_t n);
 char *pnk_arena_printf(pnk_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *pnk_arena_vprintf(pnk_arena_t *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));

@@ -62,7 +62,7 @@ timestamp(char *buf, size_t n)
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
     size_t k = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + k, n - k, ".%03dZ", (int)(tv.tv_usec / 1000));
+    (void)snprintf(buf + k, n - k, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
 /* One write(2) per line so lines from different threads never interleave. */
@@ -100,7 +100,7 @@ pnk_logv(pnk_log_level_t level, const char *tag, const char *fmt, va_list ap)
     if (level < min_level)
         return;
     timestamp(ts, sizeof ts);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
     /* Control characters from input must not forge log lines. */
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20)

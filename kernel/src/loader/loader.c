@@ -34,7 +34,7 @@ say(char *err, size_t errlen, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -102,10 +102,10 @@ check_tag(const char *mine, const char *theirs, char *part_out, size_t partlen, 
     for (int part = 0;; part++) {
         size_t la = strcspn(a, ";"), lb = strcspn(b, ";");
         if (la != lb || memcmp(a, b, la) != 0) {
-            snprintf(part_out, partlen, "%s",
+            (void)snprintf(part_out, partlen, "%s",
                      part < 3 ? part_names[part] : "part");
-            snprintf(mine_out, vlen, "%.*s", (int)la, a);
-            snprintf(theirs_out, vlen, "%.*s", (int)lb, b);
+            (void)snprintf(mine_out, vlen, "%.*s", (int)la, a);
+            (void)snprintf(theirs_out, vlen, "%.*s", (int)lb, b);
             return -1;
         }
         if (a[la] == '\0' && b[lb] == '\0')
@@ -238,7 +238,7 @@ pnk_loader_open(pnk_loader_t *l, const char *path, char *err, size_t errlen)
     p->order = -1;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        pn_plugin_ctx_t **items = realloc(l->items, cap * sizeof(*items));
+        pn_plugin_ctx_t **items = realloc(l->items, cap * sizeof(*items)); /* NOLINT(bugprone-sizeof-expression): pointers */
         if (items == NULL) {
             plugin_free(p);
             say(err, errlen, "plugin %s: out of memory", path);
@@ -296,7 +296,7 @@ pnk_loader_open_dir(pnk_loader_t *l, const char *dir, char *err, size_t errlen)
         qsort(names, n, sizeof(*names), cmp_str);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        (void)snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         rc = pnk_loader_open(l, path, err, errlen);
     }
     for (size_t i = 0; i < n; i++)
@@ -333,7 +333,7 @@ visit(pnk_loader_t *l, pn_plugin_ctx_t *p, char *mark, pn_plugin_ctx_t **stack, 
         for (size_t i = start; i < depth && off < errlen; i++)
             off += (size_t)snprintf(err + off, errlen - off, "%s -> ", stack[i]->name);
         if (off < errlen)
-            snprintf(err + off, errlen - off, "%s", p->name);
+            (void)snprintf(err + off, errlen - off, "%s", p->name);
         return -1;
     }
     mark[idx] = 1;
@@ -378,9 +378,9 @@ pnk_loader_resolve(pnk_loader_t *l, const pnk_loader_policy_t *policy, char *err
     }
     free(l->order);
     l->norder = 0;
-    l->order = calloc(l->n + 1, sizeof(*l->order));
+    l->order = calloc(l->n + 1, sizeof(*l->order)); /* NOLINT(bugprone-sizeof-expression): pointers */
     mark = calloc(l->n + 1, 1);
-    stack = calloc(l->n + 1, sizeof(*stack));
+    stack = calloc(l->n + 1, sizeof(*stack)); /* NOLINT(bugprone-sizeof-expression): pointers */
     if (l->order == NULL || mark == NULL || stack == NULL) {
         say(err, errlen, "plugin loader: out of memory");
         rc = -1;
@@ -411,7 +411,7 @@ pnk_loader_init(pnk_loader_t *l, const pn_host_t *host,
         for (const char *const *dep = p->desc->depends; dep && *dep && !why; dep++) {
             pn_plugin_ctx_t *q = pnk_loader_find(l, *dep);
             if (q == NULL || q->state != PNK_PLUGIN_ACTIVE) {
-                snprintf(buf, sizeof buf, "dependency \"%s\" failed to initialise", *dep);
+                (void)snprintf(buf, sizeof buf, "dependency \"%s\" failed to initialise", *dep);
                 why = buf;
             }
         }
@@ -427,7 +427,7 @@ pnk_loader_init(pnk_loader_t *l, const pn_host_t *host,
                          p->route_count);
                 continue;
             }
-            snprintf(buf, sizeof buf, "%s",
+            (void)snprintf(buf, sizeof buf, "%s",
                      p->last_error[0] ? p->last_error : "init returned an error without a message");
             why = buf;
         }

@@ -37,8 +37,9 @@ typedef struct pnk_http_request {
     char peer[64];  /* client address as text */
     int http_minor; /* 0 or 1 (HTTP/1.x) */
     bool keep_alive;
-    double started; /* monotonic seconds when the first byte of the head arrived */
-    void *app_data; /* free for the app: set in on_head, read in handle and on_done */
+    double started;              /* monotonic seconds when the first byte of the head arrived */
+    void *app_data;              /* free for the app: set in on_head, read in handle and on_done */
+    struct pnk_http_conn *conn_; /* private to the HTTP layer (streams find their connection) */
 } pnk_http_request_t;
 
 typedef struct pnk_http_response {
@@ -114,9 +115,50 @@ typedef struct pnk_http_stats {
     uint64_t connections_open, connections_total, connections_refused;
     uint64_t requests_total, requests_in_flight, requests_queued;
     uint64_t protocol_errors; /* malformed, oversized, timed out heads */
+    uint64_t streams_open;    /* streaming responses in progress */
+    uint64_t streams_dropped; /* streams cut because their client did not keep up */
 } pnk_http_stats_t;
 
 void pnk_http_server_stats(const pnk_http_server_t *s, pnk_http_stats_t *out);
+
+/*
+ * Streaming responses (server-sent events and the like). A handler that calls
+ * pnk_http_stream_start instead of filling a body returns at once; the response head (resp's
+ * status, 200 when unset, and headers) is sent when it returns, followed by whatever is
+ * written to the stream, as HTTP/1.1 chunks (close-delimited for HTTP/1.0). A stream always
+ * ends its connection. No handler thread is held while a stream is open.
+ *
+ * Threads: write and close may be called from any thread; the bytes are handed to the loop
+ * thread, which does all socket I/O.
+ *
+ * Memory: max_pending bounds the bytes written but not yet taken by the client (our output
+ * buffer plus what writers queued). A write that would pass it fails, and the stream is
+ * then dropped at once (connection closed, unsent bytes discarded): a client that does not
+ * read can never make the server hold more than max_pending for it. A small kernel send
+ * buffer is set on the socket for the same reason.
+ *
+ * Ending: on_close(ud) runs exactly once, on the loop thread (or in pnk_http_server_free),
+ * when the stream ends for any reason: the owner closed it, the client went away or fell
+ * behind, a write timed out, or the server shuts down (a stopping server ends every stream
+ * at once, after flushing what was written, rather than waiting for the grace period).
+ * on_close must not block; it may call pnk_http_stream_close.
+ *
+ * Ownership: the caller owns one reference and must give it back with pnk_http_stream_close
+ * exactly once (before or after on_close ran); the stream's memory lives until then.
+ */
+typedef struct pnk_http_stream pnk_http_stream_t;
+
+/* Handler thread, once per request. max_pending 0 means 256 KiB. NULL on ENOMEM or when
+ * called twice; the handler then answers normally. */
+pnk_http_stream_t *pnk_http_stream_start(pnk_http_request_t *req, pnk_http_response_t *resp,
+                                         size_t max_pending, void (*on_close)(void *ud), void *ud);
+/* Queue bytes (len 0 is a no-op). 0; -1 when the stream has ended or is ending, or when
+ * the bytes would pass max_pending (the stream is then dropped). Any thread. */
+int pnk_http_stream_write(pnk_http_stream_t *st, const void *data, size_t len);
+/* End the stream: what was written is flushed, then the connection closes (on_close runs
+ * if it has not). Gives back the caller's reference: st must not be used afterwards. Any
+ * thread, including from on_close. */
+void pnk_http_stream_close(pnk_http_stream_t *st);
 
 /* Monotonic clock in seconds. */
 double pnk_now(void);

@@ -1,7 +1,7 @@
 /*
  * One client connection on the loop thread: read a head, ask the app, read the body, hand the
- * request to the pool, and take it back for writing. One request in flight per connection;
- * reading is paused meanwhile so pipelined requests are answered in order.
+ * request to the pool, and take it back for writing (or streaming, http_stream.c). One request in
+ * flight per connection; reading is paused meanwhile so pipelined requests are answered in order.
  */
 #include "http_internal.h"
 
@@ -140,6 +140,8 @@ finish_request(pnk_http_conn_t *c, bool call_app)
 {
     pnk_http_server_t *s = c->s;
 
+    if (c->stream) /* a connection that goes away takes its stream with it */
+        pnk_http_stream_end(c, false);
     if (c->fd_owned) {
         close(c->resp.fd);
         c->fd_owned = false;
@@ -236,6 +238,10 @@ pnk_http_conn_done(pnk_http_job_t *job, void *ud)
     c->fd_owned = c->resp.fd >= 0;
     if (c->orphan) {
         pnk_http_conn_close(c);
+        return;
+    }
+    if (c->stream) {
+        pnk_http_stream_begin(c);
         return;
     }
     pnk_http_write_response(c);
@@ -377,6 +383,7 @@ head_done(pnk_http_conn_t *c, const char *data)
         return;
     }
     c->req->started = c->started;
+    c->req->conn_ = c;
     memcpy(c->req->peer, c->peer, sizeof c->peer);
     STAT_ADD(s, requests_total, 1);
     STAT_ADD(s, requests_in_flight, 1);
@@ -467,6 +474,11 @@ on_read(struct bufferevent *bev, void *arg)
     case CONN_BODY:
         body_read(c);
         break;
+    case CONN_STREAM: {
+        struct evbuffer *in = bufferevent_get_input(bev);
+        evbuffer_drain(in, evbuffer_get_length(in));
+        break;
+    }
     case CONN_LINGER: {
         struct evbuffer *in = bufferevent_get_input(bev);
         c->lingered += evbuffer_get_length(in);

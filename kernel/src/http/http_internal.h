@@ -24,6 +24,7 @@ typedef enum {
     CONN_HANDLER, /* the request is queued or running on a pool thread; reading paused */
     CONN_WRITE,   /* a response is in the output buffer */
     CONN_LINGER,  /* write side shut after an error; discarding input before closing */
+    CONN_STREAM,  /* a streaming response is open (http_stream.c); input is discarded */
 } conn_state_t;
 
 typedef enum { TIMER_NONE, TIMER_IDLE, TIMER_HEAD, TIMER_BODY, TIMER_LINGER } timer_kind_t;
@@ -59,6 +60,7 @@ struct pnk_http_conn {
 
     pnk_http_request_t *req;
     pnk_http_response_t resp;
+    pnk_http_stream_t *stream; /* set by the handler (pnk_http_stream_start), then loop-only */
     char peer[64];
     pnk_http_field_t fields[]; /* limits.max_headers */
 };
@@ -83,6 +85,7 @@ struct pnk_http_server {
 
     _Atomic uint64_t connections_open, connections_total, connections_refused;
     _Atomic uint64_t requests_total, requests_in_flight, protocol_errors;
+    _Atomic uint64_t streams_open, streams_dropped;
 };
 
 #define STAT_ADD(s, f, n) atomic_fetch_add_explicit(&(s)->f, (n), memory_order_relaxed)
@@ -107,5 +110,18 @@ void pnk_http_write_response(pnk_http_conn_t *c);
 void pnk_http_write_error(pnk_http_conn_t *c, int status, const char *message, bool then_close);
 /* Refresh s->date if the second changed. */
 void pnk_http_date_update(pnk_http_server_t *s);
+/* Queue the head of a streaming response (no Content-Length; chunked when chunked). -1 when
+ * it cannot be queued. */
+int pnk_http_write_stream_head(pnk_http_conn_t *c, bool chunked);
+/* Enter CONN_WRITE for what is already queued (close_after decides what follows). */
+void pnk_http_write_flush(pnk_http_conn_t *c);
+
+/* http_stream.c (loop thread) */
+/* The handler returned with a stream: send the head, then stream (c->stream is set). */
+void pnk_http_stream_begin(pnk_http_conn_t *c);
+/* Detach the stream from c and run on_close. graceful: queue what was written and the end
+ * of the body, and enter CONN_WRITE to close after flushing; otherwise drop it (the caller
+ * closes the connection). */
+void pnk_http_stream_end(pnk_http_conn_t *c, bool graceful);
 
 #endif

@@ -189,12 +189,15 @@ begin_shutdown(pnk_http_server_t *s)
         s->listener = NULL;
     }
     evtimer_del(s->retry_ev);
-    /* Idle and half-read heads hold no request yet: close them now. The others finish their
-     * request and close after writing (write_done checks shutting_down). */
+    /* Idle and half-read heads hold no request yet: close them now. Streams flush what was
+     * written and end. The others finish their request and close after writing (write_done
+     * checks shutting_down). */
     for (c = s->conns; c; c = next) {
         next = c->next;
         if (c->state == CONN_IDLE || c->state == CONN_LINGER)
             pnk_http_conn_close(c);
+        else if (c->state == CONN_STREAM) /* a stream never ends by itself: end it now */
+            pnk_http_stream_end(c, true);
     }
     PNK_INFO("http", "shutting down in_flight=%zu grace=%.1fs", s->nconns, s->lim.shutdown_grace);
     if (s->nconns == 0)
@@ -404,6 +407,8 @@ pnk_http_server_stats(const pnk_http_server_t *s, pnk_http_stats_t *out)
     out->requests_in_flight = atomic_load_explicit(&m->requests_in_flight, memory_order_relaxed);
     out->requests_queued = m->pool ? pnk_http_pool_queued(m->pool) : 0;
     out->protocol_errors = atomic_load_explicit(&m->protocol_errors, memory_order_relaxed);
+    out->streams_open = atomic_load_explicit(&m->streams_open, memory_order_relaxed);
+    out->streams_dropped = atomic_load_explicit(&m->streams_dropped, memory_order_relaxed);
 }
 
 double

@@ -84,6 +84,7 @@ typedef struct head {
     const char *content_type; /* added when not NULL */
     bool send_length;
     uint64_t length;
+    bool chunked; /* Transfer-Encoding: chunked (streams) */
     bool keep_alive;
     const void *body; /* copied after the head */
     size_t body_len;
@@ -93,7 +94,7 @@ static int
 emit(pnk_http_server_t *s, struct evbuffer *out, const head_t *h)
 {
     const char *reason = pnk_status_reason(h->status);
-    size_t need = 64 + strlen(reason) + s->date_len + h->body_len;
+    size_t need = 96 + strlen(reason) + s->date_len + h->body_len;
     struct evbuffer_iovec v;
 
     if (h->content_type)
@@ -115,6 +116,8 @@ emit(pnk_http_server_t *s, struct evbuffer *out, const head_t *h)
         o = put_u64(o, h->length);
         o = PUTS(o, "\r\n");
     }
+    if (h->chunked)
+        o = PUTS(o, "Transfer-Encoding: chunked\r\n");
     if (h->keep_alive)
         o = PUTS(o, "Connection: keep-alive\r\n");
     else
@@ -150,6 +153,31 @@ enter_write(pnk_http_conn_t *c)
         c->close_after = true;
         bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS);
     }
+}
+
+void
+pnk_http_write_flush(pnk_http_conn_t *c)
+{
+    enter_write(c);
+}
+
+int
+pnk_http_write_stream_head(pnk_http_conn_t *c, bool chunked)
+{
+    pnk_http_response_t *r = &c->resp;
+    head_t h = {0};
+
+    if (r->status == 0)
+        r->status = 200;
+    if (r->status < 200 || r->status > 599)
+        r->status = 500;
+    pnk_http_date_update(c->s);
+    h.status = r->status;
+    h.headers = r->headers;
+    h.nheaders = r->nheaders;
+    h.chunked = chunked;
+    h.keep_alive = false; /* the end of a stream is the end of its connection */
+    return emit(c->s, bufferevent_get_output(c->bev), &h);
 }
 
 static void

@@ -169,6 +169,8 @@ class Server:
                 chunks.append(c)
                 if not read_all:
                     break
+                if read_all == "one" and complete_response(b"".join(chunks)):
+                    break
             return b"".join(chunks), False
         finally:
             s.close()
@@ -185,6 +187,18 @@ class Server:
         if code != 0:
             raise AssertionError("create-admin failed:\n" + out)
         return out
+
+
+def complete_response(data):
+    """Whether data holds one whole response with a Content-Length body."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip() or b"0")
+    return False
 
 
 class Reply:

@@ -44,7 +44,8 @@ class BadInput(unittest.TestCase):
         self.assertEqual(r.status, 200)
 
     def expect(self, payload, status, closed=None):
-        resp, was_closed = self.srv.raw(payload, timeout=5)
+        resp, was_closed = self.srv.raw(payload, timeout=5,
+                                        read_all=True if closed else "one")
         self.assertEqual(status_of(resp), status, (payload[:120], resp[:300]))
         if status >= 400:
             doc = json.loads(body_of(resp))
@@ -176,7 +177,8 @@ class BadInput(unittest.TestCase):
     def test_static_traversal_refused(self):
         for path in [b"/../../etc/passwd", b"/%2e%2e/%2e%2e/etc/passwd", b"/..%2f..%2fetc/passwd",
                      b"/.git/config", b"/a/%00/b"]:
-            resp, _ = self.srv.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            resp, _ = self.srv.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                                   read_all="one")
             self.assertIn(status_of(resp), (400, 404), (path, resp[:200]))
             self.assertNotIn(b"root:", resp)
 

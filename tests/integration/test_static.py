@@ -75,7 +75,8 @@ class StaticUI(unittest.TestCase):
         for path in [b"/../../../../etc/passwd", b"/%2e%2e/%2e%2e/etc/passwd",
                      b"/assets/..%2f..%2f..%2fetc%2fpasswd", b"/..secret", b"/assets/%2e%2e",
                      b"/assets\\..\\..\\etc\\passwd"]:
-            resp, _ = self.srv.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            resp, _ = self.srv.raw(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                                   read_all="one")
             self.assertTrue(resp.startswith(b"HTTP/1.1 404") or resp.startswith(b"HTTP/1.1 400"),
                             (path, resp[:200]))
             self.assertNotIn(b"root:", resp)

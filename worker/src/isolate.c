@@ -128,9 +128,12 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     json_t *r = json_loads(res, 0, NULL);
     json_t *jr = json_object_get(r, "result");
     if (!json_is_integer(jr)) {
-        snprintf(msg, msglen, "isolated child exited with status %d without a result%s",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-                 WIFEXITED(st) && WEXITSTATUS(st) == 3 ? " (out of memory?)" : "");
+        /* Most often an allocation failed at the address-space limit inside a library that
+         * exits instead of returning NULL (a sanitizer runtime does). */
+        snprintf(msg, msglen,
+                 "isolated child exited with status %d without a result (did it reach the "
+                 "memory limit of %d MiB?)",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, c->c.memory_limit_mb);
         json_decref(r);
         return PN_JOB_ERROR;
     }

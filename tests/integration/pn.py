@@ -121,17 +121,22 @@ class Server:
             return ""
 
     def stop(self, sig=signal.SIGTERM, timeout=30):
-        if self.proc is None or self.proc.poll() is not None:
-            self.exit_code = self.proc.returncode if self.proc else None
-            return self.exit_code
-        self.proc.send_signal(sig)
         try:
-            self.exit_code = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-            raise AssertionError("server did not stop within %ss:\n%s" % (timeout, self.log_text()))
-        return self.exit_code
+            if self.proc is None or self.proc.poll() is not None:
+                self.exit_code = self.proc.returncode if self.proc else None
+                return self.exit_code
+            self.proc.send_signal(sig)
+            try:
+                self.exit_code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError("server did not stop within %ss:\n%s"
+                                     % (timeout, self.log_text()))
+            return self.exit_code
+        finally:
+            if getattr(self, "log", None):
+                self.log.close()
 
     # ---- HTTP ----
 

@@ -111,6 +111,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients killed mid-request (kill -9 tests) are expected
     allow_reuse_address = True
     request_queue_size = 256
 

@@ -201,7 +201,19 @@ setup_auth(char *err, size_t errlen)
         .nkeys = nkeys,
         .access_ttl = (int)pnk_config_int(pnk_app.config, "auth", "access_ttl"),
         .service_secret = pnk_config_string(pnk_app.config, "auth", "service_token"),
+        .master_key = pnk_config_string(pnk_app.config, "auth", "master_key"),
+        .refresh_ttl = (int)pnk_config_int(pnk_app.config, "auth", "refresh_ttl"),
+        .lockout_threshold = (int)pnk_config_int(pnk_app.config, "auth", "lockout_threshold"),
+        .lockout_seconds = (int)pnk_config_int(pnk_app.config, "auth", "lockout_seconds"),
+        .rate_limit_ip = (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_ip_per_minute"),
+        .rate_limit_user =
+            (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_user_per_minute"),
     };
+    /* POWERNODE_MASTER_KEY is read when neither the file nor POWERNODE_AUTH_MASTER_KEY sets
+     * the key. */
+    const char *mk = getenv("POWERNODE_MASTER_KEY");
+    if (cfg.master_key[0] == '\0' && mk && mk[0])
+        cfg.master_key = mk;
     return pnk_auth_init(&cfg, err, errlen) == PN_OK ? 0 : -1;
 }
 

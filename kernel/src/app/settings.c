@@ -81,6 +81,16 @@ static const pn_config_key_t auth_keys[] = {
     {"access_ttl", PN_CFG_INT, "900", 60, 86400, "access token lifetime, seconds"},
     {"service_token", PN_CFG_STRING, "", 0, 0,
      "secret for worker service tokens (env WORKER_SERVICE_TOKEN)"},
+    {"master_key", PN_CFG_STRING, "", 0, 0,
+     "64 hex digits sealing two-factor secrets; empty = two-factor off (env POWERNODE_MASTER_KEY)"},
+    {"refresh_ttl", PN_CFG_INT, "2592000", 300, 31622400, "refresh token lifetime, seconds"},
+    {"lockout_threshold", PN_CFG_INT, "5", 0, 1000,
+     "consecutive sign-in failures that lock an account; 0 = never"},
+    {"lockout_seconds", PN_CFG_INT, "900", 1, 86400, "how long a locked account stays locked"},
+    {"rate_limit_ip_per_minute", PN_CFG_INT, "20", 0, 1000000,
+     "login, refresh and mfa requests per client IP per minute; 0 = no limit"},
+    {"rate_limit_user_per_minute", PN_CFG_INT, "600", 0, 1000000,
+     "authenticated requests per user or API key per minute; 0 = no limit"},
     PN_CONFIG_END,
 };
 

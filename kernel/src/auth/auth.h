@@ -26,6 +26,10 @@
 #define PNK_AUTH_ACCESS_TTL_MAX 86400
 #define PNK_AUTH_SERVICE_KID "service" /* kid of service tokens */
 #define PNK_AUTH_SERVICE_TTL_MAX 3600  /* service tokens live at most an hour */
+#define PNK_AUTH_MFA_KID "mfa"         /* kid of the second-step sign-in tokens */
+#define PNK_AUTH_MFA_TTL 300           /* they live five minutes */
+#define PNK_AUTH_REFRESH_TTL 2592000   /* default refresh token lifetime: 30 days */
+#define PNK_AUTH_LOCKOUT_SECONDS 900   /* default lockout */
 
 typedef struct pnk_auth_key {
     const char *kid;    /* [A-Za-z0-9._-]{1,64}, not "service" */
@@ -45,10 +49,20 @@ typedef struct pnk_auth_config {
      * (at most an hour after iat), jti. NULL or "" accepts no service token. A separate key,
      * so a leaked worker secret cannot mint user tokens and a user key cannot mint services. */
     const char *service_secret;
+    /* Two-factor secrets are sealed (AES-256-GCM) under this key: 64 hex digits, 32 bytes.
+     * NULL or "" turns two-factor off (its routes answer 503); anything else malformed is
+     * refused. Losing it makes every enrolled authenticator useless. */
+    const char *master_key;
+    int refresh_ttl;       /* seconds; 0 = PNK_AUTH_REFRESH_TTL */
+    int lockout_threshold; /* consecutive sign-in failures that lock an account; 0 = never */
+    int lockout_seconds;   /* 0 = PNK_AUTH_LOCKOUT_SECONDS */
+    int rate_limit_ip;     /* login, refresh and mfa requests per client IP per minute; 0 = off */
+    int rate_limit_user;   /* authenticated requests per user or API key per minute; 0 = off */
 } pnk_auth_config_t;
 
-/* Check the configuration (issuer, audience, key lengths >= 32 bytes, unique kids) and make it
- * current, replacing an earlier one. PN_OK, or PN_E_INVALID with the reason in err. */
+/* Check the configuration (issuer, audience, key lengths >= 32 bytes, unique kids, the master
+ * key's shape, the limits' ranges) and make it current, replacing an earlier one. PN_OK, or
+ * PN_E_INVALID with the reason in err. */
 int pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen);
 void pnk_auth_fini(void);
 
@@ -58,9 +72,16 @@ void pnk_auth_fini(void);
  * on PN_ROUTE_SERVICE routes ("user token required" otherwise) and an access token only on the
  * others ("service token required" on service routes). For an access token the user and its
  * account must be active; their permissions are loaded (sorted, in the request arena).
+ * An API key (`Authorization: Bearer pnk_<prefix>_<secret>` or `X-API-Key: pnk_...`) makes an
+ * APIKEY principal acting for its owner with the key's permissions that the owner still
+ * holds (see apikey.h); it is refused on service routes.
+ * Before the database is asked, one Redis round trip (cache target) checks the access token's
+ * jti against the logout denylist and counts the user's requests of this minute; API keys
+ * are counted after they are found. Redis down means PN_E_UNAVAILABLE: no request gets in
+ * without the denylist check.
  * Returns PN_OK, or the code from pnk_fail: PN_E_UNAUTH (a WWW-Authenticate header is added;
- * the reason goes to the log, never the token), PN_E_UNAVAILABLE / PN_E_INTERNAL from the
- * database.
+ * the reason goes to the log, never the token), PN_E_RATELIMIT (with Retry-After),
+ * PN_E_UNAVAILABLE / PN_E_INTERNAL from the database or Redis.
  */
 int pnk_auth_authenticate(pn_req_t *req);
 
@@ -78,7 +99,8 @@ int pnk_auth_issue_access(const char *user_id, const char *account_id, char **to
 /* Sign a service token the way a worker does (tests and tools). ttl in seconds. */
 int pnk_auth_issue_service(const char *name, int ttl, char **token, char *err, size_t errlen);
 
-/* The kernel's auth routes (login, me) and the permissions kernel routes use. */
+/* The kernel's auth routes (login, login/mfa, refresh, logout, password, the totp routes, me,
+ * internal/ping) and the permissions kernel routes use. */
 extern const pn_route_t pnk_auth_routes[];
 extern const pn_perm_t pnk_auth_perms[];
 
@@ -88,8 +110,9 @@ extern const pn_perm_t pnk_auth_perms[];
  * twice or not shaped <ns>.<resource>.<verb> is an error. Then grant the system roles their
  * share of the declared permissions (never revoking anything):
  *   - member: every permission outside the "admin." namespace;
- *   - viewer: those of the member's that end in ".read" (so viewer is a subset of member and
- *     never sees administration);
+ *   - viewer: those of the member's that end in ".read", and the self-service namespace
+ *     "auth.self." (signing out, one's own password and two-factor), so viewer is a subset of
+ *     member and never sees administration;
  *   - admin:  all of them through roles.all_permissions, no rows needed.
  * Rows of permissions no longer declared stay (and keep their grants, so re-enabling a plugin
  * restores them), but the process remembers the declared set as "the registered permissions"

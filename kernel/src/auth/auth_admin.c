@@ -91,7 +91,8 @@ ends_with(const char *s, const char *suffix)
 }
 
 /* The system roles' share; see auth.h. "admin." is the namespace of server administration,
- * which members do not get; viewers get the read-only part of what members get. */
+ * which members do not get; viewers get the read-only part of what members get, plus the
+ * self-service "auth.self." (a viewer must still be able to sign out and change a password). */
 static bool
 member_gets(const char *name)
 {
@@ -101,7 +102,7 @@ member_gets(const char *name)
 static bool
 viewer_gets(const char *name)
 {
-    return member_gets(name) && ends_with(name, ".read");
+    return member_gets(name) && (ends_with(name, ".read") || strncmp(name, "auth.self.", 10) == 0);
 }
 
 typedef struct decl {

@@ -1,7 +1,8 @@
 /*
- * Authentication of one request: the bearer token, the route kind (user or service), and the
- * principal loaded from the database on every request so that disabling a user or an account
- * takes effect at once. Authorization against the route's permission is the last step.
+ * Authentication of one request: the bearer token or API key, the route kind (user or
+ * service), the denylist and rate limit in Redis, and the principal loaded from the database
+ * on every request so that disabling a user or an account takes effect at once.
+ * Authorization against the route's permission is the last step.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "apikey.h"
 #include "auth.h"
 #include "auth_int.h"
+#include "guard.h"
 
 #include "../core/log.h"
 
@@ -45,9 +48,8 @@ invalid_token(pn_req_t *req, const char *why)
                   "invalid or expired token", why);
 }
 
-/* The token of "Bearer <token>" (scheme case-insensitive, RFC 6750 §2.1), or NULL. */
-static const char *
-bearer_token(const char *h)
+const char *
+pnk_auth_bearer(const char *h)
 {
     if (!h || strncasecmp(h, "Bearer", 6) != 0 || h[6] != ' ')
         return NULL;
@@ -122,6 +124,21 @@ load_user(pn_req_t *req, const pnk_jwt_claims_t *c)
     return PN_OK;
 }
 
+static int
+authenticate_key(pn_req_t *req, uint32_t flags, const char *key)
+{
+    if (flags & PN_ROUTE_SERVICE)
+        return refuse(req, "Bearer realm=\"powernode\", error=\"invalid_token\"",
+                      "service token required", "API key on a service route");
+    char why[128];
+    int rc = pnk_apikey_authenticate(req, key, why, sizeof why);
+    if (rc == PN_E_UNAUTH)
+        return invalid_token(req, why);
+    if (rc != PN_OK)
+        return rc;
+    return pnk_guard_rate(req, "key", req->principal.token_id, pnk_auth_policy()->rate_limit_user);
+}
+
 int
 pnk_auth_authenticate(pn_req_t *req)
 {
@@ -130,10 +147,18 @@ pnk_auth_authenticate(pn_req_t *req)
     if (flags & PN_ROUTE_PUBLIC)
         return PN_OK;
 
-    const char *token = bearer_token(pnk_req_header(req, "Authorization"));
+    const char *token = pnk_auth_bearer(pnk_req_header(req, "Authorization"));
+    const char *xkey = pnk_req_header(req, "X-API-Key");
+    if (xkey && token)
+        return refuse(req, "Bearer realm=\"powernode\", error=\"invalid_request\"",
+                      "give one credential, not Authorization and X-API-Key", "two credentials");
+    if (xkey)
+        return authenticate_key(req, flags, xkey);
     if (!token)
         return refuse(req, "Bearer realm=\"powernode\"", "authentication required",
                       "no bearer token");
+    if (pnk_apikey_shaped(token))
+        return authenticate_key(req, flags, token);
 
     pnk_jwt_claims_t c;
     char why[128];
@@ -141,6 +166,8 @@ pnk_auth_authenticate(pn_req_t *req)
         return invalid_token(req, why);
 
     bool service = strcmp(c.typ, "service") == 0;
+    if (!service && strcmp(c.typ, "access") != 0)
+        return invalid_token(req, "not an access token"); /* a second-step (mfa) token */
     if ((flags & PN_ROUTE_SERVICE) && !service)
         return refuse(req, "Bearer realm=\"powernode\", error=\"invalid_token\"",
                       "service token required", "user token on a service route");
@@ -156,6 +183,12 @@ pnk_auth_authenticate(pn_req_t *req)
         PNK_DEBUG("auth", "service request worker=%s jti=%s", c.sub, c.jti);
         return PN_OK;
     }
+    bool denied = false;
+    int rc = pnk_guard_token(req, c.jti, c.sub, pnk_auth_policy()->rate_limit_user, &denied);
+    if (rc != PN_OK)
+        return rc;
+    if (denied)
+        return invalid_token(req, "token signed out");
     return load_user(req, &c);
 }
 

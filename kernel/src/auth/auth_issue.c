@@ -1,4 +1,5 @@
-/* Signing access and service tokens with the configured keys; the ids come from pnk_uuid_v7. */
+/* Signing access, service and second-step (mfa) tokens with the configured keys; the ids come
+ * from pnk_uuid_v7. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -43,4 +44,20 @@ pnk_auth_issue_service(const char *name, int ttl, char **token, char *err, size_
     pnk_uuid_v7(jti);
     return pnk_jwt_issue(ring, "service", name, NULL, jti, (int64_t)time(NULL), ttl, token, err,
                          errlen);
+}
+
+int
+pnk_auth_issue_mfa(const char *user_id, const char *account_id, char **token, char *err,
+                   size_t errlen)
+{
+    char jti[37];
+    const pnk_jwt_t *ring = pnk_auth_ring(NULL);
+    *token = NULL;
+    if (!ring) {
+        snprintf(err, errlen, "auth not initialised");
+        return PN_E_INTERNAL;
+    }
+    pnk_uuid_v7(jti);
+    return pnk_jwt_issue(ring, "mfa", user_id, account_id, jti, (int64_t)time(NULL),
+                         PNK_AUTH_MFA_TTL, token, err, errlen);
 }

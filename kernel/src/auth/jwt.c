@@ -52,7 +52,8 @@ id_ok(const char *s, size_t max)
 static bool
 typ_known(const char *typ)
 {
-    return typ && (strcmp(typ, "access") == 0 || strcmp(typ, "service") == 0);
+    return typ &&
+           (strcmp(typ, "access") == 0 || strcmp(typ, "service") == 0 || strcmp(typ, "mfa") == 0);
 }
 
 void
@@ -85,7 +86,8 @@ copy_key(jkey_t *k, const pnk_jwt_key_t *src, char *err, size_t errlen)
         return -1;
     }
     if (!typ_known(src->typ)) {
-        snprintf(err, errlen, "jwt key \"%s\": type must be \"access\" or \"service\"", src->kid);
+        snprintf(err, errlen, "jwt key \"%s\": type must be \"access\", \"service\" or \"mfa\"",
+                 src->kid);
         return -1;
     }
     if (src->max_ttl < 0 || src->max_ttl > 366 * DAY) {

@@ -2,7 +2,8 @@
  * HS256 JSON Web Tokens: issue and verify, with key rotation. libjwt 1.10 signs and checks the
  * MAC; everything it does not do is done here (RFC 8725): the header is read first and only
  * "alg":"HS256" with a known "kid" goes on, and the claims are checked after the MAC.
- * Each key serves one token type ("access" or "service"), so a key cannot mint the other kind.
+ * Each key serves one token type ("access", "service" or the second-step "mfa"), so a key
+ * cannot mint another kind.
  * A pnk_jwt_t is immutable after pnk_jwt_new and safe to share between threads.
  */
 #ifndef PNK_JWT_H
@@ -20,8 +21,8 @@ typedef struct pnk_jwt_key {
     const char *kid;             /* 1..64 of [A-Za-z0-9._-], unique */
     const unsigned char *secret; /* copied */
     size_t len;                  /* >= PNK_JWT_MIN_KEY */
-    const char *typ;             /* the token type it signs and verifies: "access" or "service" */
-    int64_t max_ttl;             /* longest exp - iat accepted, seconds; 0 = one day */
+    const char *typ; /* the token type it signs and verifies: "access", "service" or "mfa" */
+    int64_t max_ttl; /* longest exp - iat accepted, seconds; 0 = one day */
 } pnk_jwt_key_t;
 
 typedef struct pnk_jwt_config {

@@ -45,14 +45,14 @@ test_migration_applies_cleanly(void)
 {
     char err[512];
     int again = -1;
-    CU_ASSERT_EQUAL(first_applied, 1);
+    CU_ASSERT_TRUE(first_applied >= 2); /* 0001 and 0002 at least */
     pnk_migration_source_t src = {.owner = "core", .version = "test", .dir = PN_SQL_DIR};
     CU_ASSERT_EQUAL(pnk_db_migrate(testdb_pool(), &src, 1, &again, err, sizeof err), PN_OK);
     CU_ASSERT_EQUAL(again, 0);
 
-    const char *tables[] = {"accounts",         "users",      "roles",          "permissions",
-                            "role_permissions", "user_roles", "refresh_tokens", "api_keys",
-                            "audit_logs"};
+    const char *tables[] = {
+        "accounts",   "users",          "roles",    "permissions", "role_permissions",
+        "user_roles", "refresh_tokens", "api_keys", "audit_logs",  "user_recovery_codes"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
         CU_ASSERT_EQUAL(count1("SELECT count(*) FROM pg_tables WHERE schemaname = "
                                "current_schema() AND tablename = $1",
@@ -164,43 +164,46 @@ test_sync_permissions(void)
     column("SELECT name || '/' || owner FROM permissions ORDER BY name COLLATE \"C\"", NULL, got,
            sizeof got);
     CU_ASSERT_STRING_EQUAL(got, "admin.system.read/kernel,auth.me.read/kernel,"
+                                "auth.self.manage/kernel,"
                                 "files.files.create/files,files.files.read/files");
     column("SELECT permission FROM role_permissions WHERE role_id = $1 ORDER BY permission COLLATE "
            "\"C\"",
            PNK_ROLE_MEMBER_ID, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "auth.me.read,files.files.create,files.files.read");
+    CU_ASSERT_STRING_EQUAL(got,
+                           "auth.me.read,auth.self.manage,files.files.create,files.files.read");
     column("SELECT permission FROM role_permissions WHERE role_id = $1 ORDER BY permission COLLATE "
            "\"C\"",
            PNK_ROLE_VIEWER_ID, got, sizeof got);
-    CU_ASSERT_STRING_EQUAL(got, "auth.me.read,files.files.read");
+    /* Read-only, plus the self-service namespace. */
+    CU_ASSERT_STRING_EQUAL(got, "auth.me.read,auth.self.manage,files.files.read");
     CU_ASSERT_EQUAL(
         count1("SELECT count(*) FROM role_permissions WHERE role_id = $1", PNK_ROLE_ADMIN_ID), 0);
 
     size_t nreg = 0;
     const char *const *reg = pnk_auth_registered_perms(&nreg);
-    CU_ASSERT_EQUAL_FATAL(nreg, 4);
+    CU_ASSERT_EQUAL_FATAL(nreg, 5);
     CU_ASSERT_STRING_EQUAL(reg[0], "admin.system.read");
-    CU_ASSERT_STRING_EQUAL(reg[3], "files.files.read");
+    CU_ASSERT_STRING_EQUAL(reg[4], "files.files.read");
 
     /* Again, with a new description: updated in place, nothing duplicated. */
     pn_perm_t changed = {"files.files.read", "Read and download files", "Files"};
-    CU_ASSERT_STRING_EQUAL_FATAL(perms[2]->name, "files.files.read");
-    perms[2] = &changed;
+    CU_ASSERT_STRING_EQUAL_FATAL(perms[3]->name, "files.files.read");
+    perms[3] = &changed;
     CU_ASSERT_EQUAL(pnk_auth_sync_permissions(testdb_pool(), perms, owners, n, err, sizeof err),
                     PN_OK);
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 4);
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM role_permissions"), 5);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 5);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM role_permissions"), 7);
     CU_ASSERT_EQUAL(count1("SELECT count(*) FROM permissions WHERE description = $1",
                            "Read and download files"),
                     1);
 
     /* A permission no longer declared keeps its row and its grants; only the registered set
      * of this process shrinks. */
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions WHERE owner = 'kernel'"), 2);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions WHERE owner = 'kernel'"), 3);
     CU_ASSERT_EQUAL(pnk_auth_sync_permissions(testdb_pool(), perms, owners, 2, err, sizeof err),
                     PN_OK);
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 4);
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM role_permissions"), 5);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 5);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM role_permissions"), 7);
     reg = pnk_auth_registered_perms(&nreg);
     CU_ASSERT_EQUAL(nreg, 2);
     /* Back to the full set for the tests that follow. */
@@ -234,10 +237,10 @@ test_sync_permissions_refusals(void)
             pnk_auth_sync_permissions(testdb_pool(), perms, owners, n + 1, err, sizeof err),
             PN_E_INVALID);
     }
-    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 4);
+    CU_ASSERT_EQUAL(count("SELECT count(*) FROM permissions"), 5);
     size_t nreg = 0;
     (void)pnk_auth_registered_perms(&nreg);
-    CU_ASSERT_EQUAL(nreg, 4);
+    CU_ASSERT_EQUAL(nreg, 5);
 
     /* Without owners everything is the kernel's. */
     pn_perm_t extra = {"admin.users.read", "List users", "Administration"};

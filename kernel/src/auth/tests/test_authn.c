@@ -178,10 +178,11 @@ test_authn_member_and_viewer_permissions(void)
     CU_ASSERT_EQUAL_FATAL(authn(h, 0, "admin.system.read", &s), PN_OK);
     const pnk_principal_t *p = &s->req.principal;
     CU_ASSERT_FALSE(p->all_perms);
-    CU_ASSERT_EQUAL_FATAL(p->nperms, 3);
+    CU_ASSERT_EQUAL_FATAL(p->nperms, 4);
     CU_ASSERT_STRING_EQUAL(p->perms[0], "auth.me.read");
-    CU_ASSERT_STRING_EQUAL(p->perms[1], "files.files.create");
-    CU_ASSERT_STRING_EQUAL(p->perms[2], "files.files.read");
+    CU_ASSERT_STRING_EQUAL(p->perms[1], "auth.self.manage");
+    CU_ASSERT_STRING_EQUAL(p->perms[2], "files.files.create");
+    CU_ASSERT_STRING_EQUAL(p->perms[3], "files.files.read");
     CU_ASSERT_TRUE(pnk_principal_can(p, "files.files.create"));
     CU_ASSERT_FALSE(pnk_principal_can(p, "admin.system.read"));
     CU_ASSERT_EQUAL(pnk_auth_authorize(&s->req), PN_E_FORBIDDEN);
@@ -337,6 +338,23 @@ test_routes_table(void)
     CU_ASSERT_EQUAL(m->method, PN_GET);
     CU_ASSERT_STRING_EQUAL(m->perm, "auth.me.read");
     CU_ASSERT_EQUAL(m->flags, 0);
+    /* Every schema of the table is JSON; every route is public, a service route, or names a
+     * permission the kernel declares. */
+    for (const pn_route_t *r = pnk_auth_routes; r->path; r++) {
+        const char *texts[] = {r->req_schema, r->resp_schema};
+        for (int i = 0; i < 2; i++) {
+            json_t *j = texts[i] ? json_loads(texts[i], 0, NULL) : NULL;
+            CU_ASSERT_TRUE(texts[i] == NULL || json_is_object(j));
+            json_decref(j);
+        }
+        bool declared = false;
+        for (const pn_perm_t *p = pnk_auth_perms; r->perm && p->name; p++)
+            declared = declared || strcmp(p->name, r->perm) == 0;
+        CU_ASSERT_TRUE(declared || (r->flags & (PN_ROUTE_PUBLIC | PN_ROUTE_SERVICE)));
+    }
+    const pn_route_t *ping = route("/api/v1/internal/ping");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ping);
+    CU_ASSERT_EQUAL(ping->flags, PN_ROUTE_SERVICE);
 }
 
 static void
@@ -415,9 +433,10 @@ test_me_lists_user_account_roles_permissions(void)
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(roles, 0), "name")),
                            "viewer");
     json_t *perms = json_object_get(d, "permissions");
-    CU_ASSERT_EQUAL(json_array_size(perms), 2);
+    CU_ASSERT_EQUAL(json_array_size(perms), 3);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(perms, 0)), "auth.me.read");
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(perms, 1)), "files.files.read");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(perms, 1)), "auth.self.manage");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(perms, 2)), "files.files.read");
     stub_req_free(s);
     free(h);
 

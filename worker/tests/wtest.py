@@ -176,11 +176,12 @@ class PrivateRedis:
         r = Redis("127.0.0.1", self.port)
         for _ in range(100):
             try:
-                r("PING")
+                if r("PING") == "PONG":  # not LOADING
+                    r.close()
+                    return
+            except (OSError, RuntimeError):
                 r.close()
-                return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         fail("private redis-server did not start")
 
     def kill(self):

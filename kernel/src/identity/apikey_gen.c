@@ -10,7 +10,7 @@
 #include "identity_util.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-static const char prefix_alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+static const char hex[] = "0123456789abcdef";
 
 /* 32 bytes -> 43 characters of unpadded base64url. */
 static void
@@ -35,16 +35,17 @@ int
 pnk_identity_apikey_generate(char key[PNK_IDENTITY_KEY_LEN + 1],
                              char prefix[PNK_IDENTITY_KEY_PREFIX_LEN + 1], char hash_hex[65])
 {
-    unsigned char secret[32], pre[PNK_IDENTITY_KEY_PREFIX_LEN], md[EVP_MAX_MD_SIZE];
+    unsigned char secret[32], pre[PNK_IDENTITY_KEY_PREFIX_LEN / 2], md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char enc[44];
 
     if (RAND_bytes(secret, sizeof secret) != 1 || RAND_bytes(pre, sizeof pre) != 1)
         return PN_E_INTERNAL;
-    /* 36 symbols from a byte: the modulo bias (256 % 36) only costs a little of the prefix's
-     * entropy, and the prefix is an index, not a secret. */
-    for (size_t i = 0; i < sizeof pre; i++)
-        prefix[i] = prefix_alphabet[pre[i] % 36];
+    /* Lower-case hex, the shape auth/apikey.c parses. The prefix is an index, not a secret. */
+    for (size_t i = 0; i < sizeof pre; i++) {
+        prefix[2 * i] = hex[pre[i] >> 4];
+        prefix[2 * i + 1] = hex[pre[i] & 15];
+    }
     prefix[PNK_IDENTITY_KEY_PREFIX_LEN] = '\0';
     encode32(secret, enc);
     memcpy(key, "pnk_", 4);
@@ -56,8 +57,8 @@ pnk_identity_apikey_generate(char key[PNK_IDENTITY_KEY_LEN + 1],
     if (EVP_Digest(key, PNK_IDENTITY_KEY_LEN, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
         return PN_E_INTERNAL;
     for (unsigned i = 0; i < 32; i++) {
-        hash_hex[2 * i] = "0123456789abcdef"[md[i] >> 4];
-        hash_hex[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+        hash_hex[2 * i] = hex[md[i] >> 4];
+        hash_hex[2 * i + 1] = hex[md[i] & 15];
     }
     hash_hex[64] = '\0';
     return PN_OK;
@@ -70,7 +71,7 @@ pnk_identity_apikey_shape_ok(const char *s)
         s[4 + PNK_IDENTITY_KEY_PREFIX_LEN] != '_')
         return false;
     for (int i = 4; i < 4 + PNK_IDENTITY_KEY_PREFIX_LEN; i++)
-        if (!strchr(prefix_alphabet, s[i]) || s[i] == '\0')
+        if (!strchr(hex, s[i]) || s[i] == '\0')
             return false;
     for (int i = 5 + PNK_IDENTITY_KEY_PREFIX_LEN; i < PNK_IDENTITY_KEY_LEN; i++)
         if (!strchr(b64url, s[i]) || s[i] == '\0')

@@ -121,8 +121,9 @@ test_apikey_format(void)
     }
     CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok("pnk_abc_def"));
     CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok(NULL));
-    /* Upper case is not in the prefix alphabet. */
-    key[4] = 'A';
+    /* The prefix is lower-case hex only. */
+    CU_ASSERT_EQUAL(strspn(prefix, "0123456789abcdef"), 8);
+    key[4] = 'g';
     CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok(key));
 }
 

@@ -61,7 +61,7 @@ static const char apikey_create_schema[] =
     "{\"type\":\"object\",\"required\":[\"name\",\"permissions\"],"
     "\"additionalProperties\":false,\"properties\":{"
     "\"name\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":100},"
-    "\"permissions\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":200,"
+    "\"permissions\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":100,"
     "\"items\":{\"type\":\"string\",\"minLength\":5,\"maxLength\":200}},"
     "\"expires_at\":{\"type\":\"string\",\"format\":\"date-time\"}}}";
 

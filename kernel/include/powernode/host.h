@@ -231,6 +231,16 @@ typedef struct pn_host {
                        double at, char jid_out[25]);
 
     /* ---- ABI 1: append below this line only ---- */
+
+    /* ---- ABI 1 (appended during development) ---- */
+
+    /* Reply with `length` bytes of the open file fd starting at `offset`; the kernel sends them
+     * without copying (sendfile where it can) and closes fd in every case, also when this
+     * fails. status is 200 or 206 (add Content-Range yourself), content_type may be NULL. The
+     * range must lie within the file (checked with fstat): PN_E_INTERNAL otherwise. HEAD
+     * requests get the headers and no body. Check PN_HOST_HAS(host, reply_fd) first. */
+    int (*reply_fd)(pn_req_t *req, int status, const char *content_type, int fd, uint64_t offset,
+                    uint64_t length);
 } pn_host_t;
 
 /* Whether the host provides member m (for members appended after the plugin's ABI). */

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/log.h"
+#include "../events/events.h"
 #include "../redis/redis.h"
 #include "app.h"
 #include "request.h"
@@ -386,29 +388,22 @@ host_redis_command(pn_req_t *req, int argc, const char *const *argv, const size_
 static int
 host_event_publish(pn_req_t *req, const char *channel, const char *type, json_t *data)
 {
-    char id[37], *text;
-    int rc;
+    char err[256];
+    const char *owner = req->plugin ? req->plugin->name : NULL;
+    size_t n = owner ? strlen(owner) : 0;
 
-    if (channel == NULL || type == NULL) {
+    /* A plugin publishes under its own name only (so "<plugin>.<resource>.read" is its own
+     * permission); kernel code may also use the kernel channels. Rules: events/README.md. */
+    if (channel == NULL || type == NULL ||
+        (owner && (strncmp(channel, owner, n) != 0 || channel[n] != '.'))) {
         json_decref(data);
-        return pnk_fail(req, PN_E_INTERNAL, "event without channel or type");
+        return pnk_fail(req, PN_E_INTERNAL, "event channel must be %s.<resource>",
+                        owner ? owner : "<plugin>");
     }
-    pnk_uuid_v7(id);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s?, s:o}", "id", id, "channel", channel, "type",
-                           type, "account_id", req->principal.account_id, "data",
-                           data ? data : json_null());
-    if (ev == NULL)
-        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
-    text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (text == NULL)
-        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
-    /* One Redis channel per account: the event stream subscribes to its caller's account only,
-     * so events never cross tenants even before per-event permission checks. */
-    char *ch = pnk_arena_printf(req->arena, "pn:events:%s",
-                                req->principal.account_id ? req->principal.account_id : "system");
-    rc = ch ? pnk_redis_publish(ch, text, strlen(text)) : PN_E_INTERNAL;
-    free(text);
+    int rc = pnk_events_publish(req->principal.account_id, channel, type, data, NULL, err,
+                                sizeof err);
+    if (rc == PN_E_INVALID)
+        return pnk_fail(req, PN_E_INTERNAL, "event not published: %s", err);
     return rc == PN_OK ? PN_OK : pnk_fail(req, rc, "event could not be published");
 }
 
@@ -423,6 +418,31 @@ host_job_enqueue(pn_req_t *req, const char *job_class, const char *queue, json_t
         return pnk_fail(req, rc, "%s", rc == PN_E_INVALID ? err : "job queue unavailable");
     if (jid_out)
         memcpy(jid_out, jid, 25);
+    return PN_OK;
+}
+
+/* Appended during development (ABI 1): zero-copy file replies for plugins (files downloads). */
+static int
+host_reply_fd(pn_req_t *req, int status, const char *content_type, int fd, uint64_t offset,
+              uint64_t length)
+{
+    struct stat st;
+
+    if (fd < 0)
+        return pnk_fail(req, PN_E_INTERNAL, "reply_fd: no file");
+    if (req->replied || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        offset > (uint64_t)st.st_size || length > (uint64_t)st.st_size - offset ||
+        length > SIZE_MAX || (status != 200 && status != 206)) {
+        close(fd);
+        return pnk_fail(req, PN_E_INTERNAL, "reply_fd: bad file, range or status");
+    }
+    if (content_type)
+        pnk_reply_header(req, "Content-Type", content_type);
+    req->replied = true;
+    req->resp->status = status;
+    req->resp->fd = fd;
+    req->resp->file_offset = (off_t)offset;
+    req->resp->file_len = (size_t)length;
     return PN_OK;
 }
 
@@ -477,4 +497,5 @@ const pn_host_t pnk_host = {
     .redis_command = host_redis_command,
     .event_publish = host_event_publish,
     .job_enqueue = host_job_enqueue,
+    .reply_fd = host_reply_fd,
 };

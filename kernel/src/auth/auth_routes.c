@@ -113,7 +113,7 @@ login(pn_req_t *req)
          * password does not reset the count of wrong codes. */
         if (!pnk_auth_policy()->two_factor) {
             PNK_ERROR("auth", "user %s has two-factor on but auth.master_key is not set", user_id);
-            return pnk_fail(req, PN_E_UNAVAILABLE, "two-factor is not configured");
+            return pnk_signin_no_two_factor(req);
         }
         char *mfa = NULL, err[160];
         if (pnk_auth_issue_mfa(user_id, account_id, &mfa, err, sizeof err) != PN_OK) {

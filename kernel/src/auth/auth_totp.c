@@ -57,12 +57,6 @@ urlencode(pnk_arena_t *a, const char *s)
     return out;
 }
 
-static int
-not_configured(pn_req_t *req)
-{
-    return pnk_fail(req, PN_E_UNAVAILABLE, "two-factor is not configured");
-}
-
 /* PN_E_NOTFOUND (without failing the request) when the user is not active. */
 static int
 load_user(pn_req_t *req, const char *user_id, const char *account_id, totp_user_t *u)
@@ -203,7 +197,7 @@ pnk_auth_route_login_mfa(pn_req_t *req)
         return pnk_fail(req, PN_E_UNAUTH, "invalid or expired mfa_token; sign in again");
     }
     if (!pnk_auth_policy()->two_factor)
-        return not_configured(req);
+        return pnk_signin_no_two_factor(req);
     totp_user_t u;
     if ((rc = load_user(req, c.sub, c.acct, &u)) == PN_E_NOTFOUND || (rc == PN_OK && !u.enabled))
         return pnk_fail(req, PN_E_UNAUTH, "invalid or expired mfa_token; sign in again");
@@ -239,7 +233,7 @@ pnk_auth_route_totp_setup(pn_req_t *req)
     if (rc != PN_OK)
         return rc;
     if (!pnk_auth_policy()->two_factor)
-        return not_configured(req);
+        return pnk_signin_no_two_factor(req);
     const char *user_id = req->principal.user_id;
     unsigned char key[PNK_TOTP_SECRET_LEN], sealed[PNK_TOTP_SECRET_LEN + PNK_SEAL_OVERHEAD];
     char b32[PNK_BASE32_LEN(PNK_TOTP_SECRET_LEN)], hex[2 * sizeof sealed + 1];
@@ -309,7 +303,7 @@ pnk_auth_route_totp_enable(pn_req_t *req)
     if (rc != PN_OK)
         return rc;
     if (!pnk_auth_policy()->two_factor)
-        return not_configured(req);
+        return pnk_signin_no_two_factor(req);
     const char *user_id = req->principal.user_id, *account_id = req->principal.account_id;
     totp_user_t u;
     if ((rc = load_user(req, user_id, account_id, &u)) == PN_E_NOTFOUND)
@@ -361,7 +355,7 @@ pnk_auth_route_totp_disable(pn_req_t *req)
     if (rc != PN_OK)
         return rc;
     if (!pnk_auth_policy()->two_factor)
-        return not_configured(req);
+        return pnk_signin_no_two_factor(req);
     const char *user_id = req->principal.user_id, *account_id = req->principal.account_id;
     totp_user_t u;
     if ((rc = load_user(req, user_id, account_id, &u)) == PN_E_NOTFOUND)

@@ -14,6 +14,7 @@
 #include "guard.h"
 
 #include "../audit/audit.h"
+#include "../core/envelope.h"
 #include "../core/log.h"
 
 void
@@ -190,4 +191,18 @@ pnk_signin_need_user(pn_req_t *req)
     if (req->principal.kind == PNK_PRINCIPAL_USER && req->principal.user_id)
         return PN_OK;
     return pnk_fail(req, PN_E_FORBIDDEN, "this needs a signed-in user, not an API key");
+}
+
+int
+pnk_signin_no_two_factor(pn_req_t *req)
+{
+    /* Written here rather than through pnk_fail, which replaces every 5xx message with a
+     * generic one: this one is configuration the operator must fix, not an internal detail. */
+    size_t len = 0;
+    char *text = pnk_envelope_error_text("two-factor is not configured", NULL, NULL, &len);
+    if (!text)
+        return pnk_fail(req, PN_E_UNAVAILABLE, "two-factor is not configured");
+    int rc = pnk_reply_raw(req, 503, "application/json", text, len);
+    free(text);
+    return rc;
 }

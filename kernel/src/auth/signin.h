@@ -56,4 +56,7 @@ int pnk_signin_reply(pn_req_t *req, const char *user_id, const char *account_id,
 /* PN_OK for a signed-in user; 403 for API keys (self-service routes are for people). */
 int pnk_signin_need_user(pn_req_t *req);
 
+/* 503 {"error": "two-factor is not configured"}: no auth.master_key. */
+int pnk_signin_no_two_factor(pn_req_t *req);
+
 #endif

@@ -1,18 +1,17 @@
 /*
  * /api/v1/api_keys: a user's own API keys (list, create, revoke), and everyone's in the
- * account for holders of admin.api_keys.manage. A new key is returned once, in the creation
- * reply; afterwards only its prefix and a mask are ever shown.
+ * account for holders of admin.api_keys.manage. auth/apikey.c makes the key; it is returned
+ * once, in the creation reply, and afterwards only its prefix and a mask are ever shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "identity_int.h"
 
 #include "../audit/audit.h"
+#include "../auth/apikey.h"
 
 #define KEY_OBJECT                                                                                 \
     "json_build_object('id', k.id, 'user_id', k.user_id, 'name', k.name, 'prefix', k.prefix,"      \
@@ -100,11 +99,9 @@ check_expiry(pn_req_t *req, const char *expires)
 int
 pnk_identity_apikeys_create(pn_req_t *req)
 {
-    json_t *body = pnk_req_json(req), *want = NULL;
+    json_t *body = pnk_req_json(req), *want = NULL, *made = NULL;
     const char *account, *self, *name = json_string_value(json_object_get(body, "name"));
     const char *expires = json_string_value(json_object_get(body, "expires_at"));
-    char key[PNK_IDENTITY_KEY_LEN + 1], prefix[PNK_IDENTITY_KEY_PREFIX_LEN + 1], hash[65];
-    char id[37], *perms_text = NULL;
     pn_rows_t *rows = NULL;
     int rc;
 
@@ -112,84 +109,71 @@ pnk_identity_apikeys_create(pn_req_t *req)
         return rc;
     if (!name)
         return pnk_fail(req, PN_E_INVALID, "name is required");
-    /* A key acts for its owner with at most these, so only held permissions may go in. */
+    /* A key acts for its owner with at most these, so only held permissions may go in.
+     * pnk_apikey_create checks that too; this gives one detail per unknown entry. */
     if ((rc = pnk_identity_check_grant(req, json_object_get(body, "permissions"), "permissions",
                                        &want)) != PN_OK)
         return rc;
-    perms_text = json_dumps(want, JSON_COMPACT);
-    json_decref(want);
-    const char *perms = perms_text ? pnk_req_strdup(req, perms_text) : NULL;
-    free(perms_text);
-    if (!perms)
-        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    pnk_req_keep_json(req, want);
     if ((rc = check_expiry(req, expires)) != PN_OK)
         return rc;
-    if (pnk_identity_apikey_generate(key, prefix, hash) != PN_OK)
-        return pnk_fail(req, PN_E_INTERNAL, "cannot generate a key");
+    size_t n = json_array_size(want);
+    const char **perms = pnk_req_alloc(req, (n ? n : 1) * sizeof *perms);
+    if (!perms)
+        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        perms[i] = json_string_value(json_array_get(want, i));
 
-    pnk_uuid_v7(id);
-    const char *params[7] = {id, account, self, name, prefix, hash, perms};
-    const char *params_exp[1] = {expires};
+    const char *owner[1] = {self};
     if ((rc = pnk_req_db_begin(req)) != PN_OK)
-        goto out;
+        return rc;
     /* Counting under the owner's row lock keeps two concurrent creations within the cap. */
-    if ((rc = pnk_req_db_query(req, "SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE", 1,
-                               &params[2], NULL)) != PN_OK ||
-        (rc = pnk_req_db_query(
-             req,
-             "SELECT count(*) FROM api_keys WHERE user_id = $1::uuid"
-             "   AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-             1, &params[2], &rows)) != PN_OK)
-        goto out;
-    if (strtol(pnk_identity_value(rows, 0), NULL, 10) >= KEYS_PER_USER_MAX) {
-        rc = pnk_fail(req, PN_E_CONFLICT, "at most %d active API keys per user; revoke one first",
-                      KEYS_PER_USER_MAX);
-        goto out;
-    }
-    if ((rc = pnk_req_db_query(req,
-                               "INSERT INTO api_keys (id, account_id, user_id, name, prefix,"
-                               "                      key_hash, permissions)"
-                               " VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'),"
-                               "         ARRAY(SELECT jsonb_array_elements_text($7::jsonb)))",
-                               7, params, NULL)) != PN_OK)
-        goto out;
-    if (expires) {
-        const char *p[2] = {id, params_exp[0]};
-        if ((rc = pnk_req_db_query(req,
-                                   "UPDATE api_keys SET expires_at = $2::timestamptz"
-                                   " WHERE id = $1::uuid",
-                                   2, p, NULL)) != PN_OK)
-            goto out;
-    }
+    if ((rc = pnk_req_db_query(req, "SELECT 1 FROM users WHERE id = $1::uuid FOR UPDATE", 1, owner,
+                               NULL)) != PN_OK ||
+        (rc = pnk_req_db_query(req,
+                               "SELECT count(*) FROM api_keys WHERE user_id = $1::uuid"
+                               "   AND revoked_at IS NULL"
+                               "   AND (expires_at IS NULL OR expires_at > now())",
+                               1, owner, &rows)) != PN_OK)
+        return pnk_identity_abort(req, rc);
+    const char *count = pnk_identity_value(rows, 0);
+    if (count && strtol(count, NULL, 10) >= KEYS_PER_USER_MAX)
+        return pnk_identity_abort(req,
+                                  pnk_fail(req, PN_E_CONFLICT,
+                                           "at most %d active API keys per user; revoke one first",
+                                           KEYS_PER_USER_MAX));
+    if ((rc = pnk_apikey_create(req, self, name, perms, n, expires, &made)) != PN_OK)
+        return pnk_identity_abort(req, rc);
+    /* The reply owns the only copy of the key from here on. */
+    pnk_req_keep_json(req, made);
+    const char *id = json_string_value(json_object_get(made, "id"));
+    json_t *key = json_object_get(made, "key");
+    if (!id || !json_is_string(key))
+        return pnk_identity_abort(req, pnk_fail(req, PN_E_INTERNAL, "API key not created"));
+
     pnk_audit_event_t ev = {
         .action = "api_keys.create",
         .target_type = "api_key",
         .target_id = id,
         .result = "success",
-        .details = json_pack("{s:s, s:s, s:o*}", "name", name, "prefix", prefix, "permissions",
-                             json_loads(perms, 0, NULL)),
+        .details =
+            json_pack("{s:s, s:s?, s:O}", "name", name, "prefix",
+                      json_string_value(json_object_get(made, "prefix")), "permissions", want),
     };
-    if ((rc = pnk_audit_record(req, &ev)) != PN_OK) {
-        rc = pnk_fail(req, rc, "could not record the key in the audit log");
-        goto out;
-    }
+    if ((rc = pnk_audit_record(req, &ev)) != PN_OK)
+        return pnk_identity_abort(req,
+                                  pnk_fail(req, rc, "could not record the key in the audit log"));
     if ((rc = pnk_req_db_query(req, "SELECT " KEY_OBJECT " FROM api_keys k WHERE k.id = $1::uuid",
-                               1, params, &rows)) != PN_OK ||
+                               1, &id, &rows)) != PN_OK ||
         (rc = pnk_req_db_commit(req)) != PN_OK)
-        goto out;
+        return pnk_identity_abort(req, rc);
 
     json_t *obj = pnk_identity_object(rows, 0);
-    if (!obj || json_object_set_new(obj, "key", json_string(key)) != 0) {
+    if (!obj || json_object_set(obj, "key", key) != 0) {
         json_decref(obj);
-        rc = pnk_fail(req, PN_E_INTERNAL, "out of memory");
-        goto out;
+        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
     }
-    rc = pnk_reply_json(req, 201, obj, NULL);
-out:
-    OPENSSL_cleanse(key, sizeof key);
-    if (rc != PN_OK)
-        return pnk_identity_abort(req, rc);
-    return rc;
+    return pnk_reply_json(req, 201, obj, NULL);
 }
 
 int

@@ -31,15 +31,4 @@ bool pnk_identity_rfc3339_ok(const char *s);
 /* A permission name shaped <ns>.<resource>.<verb> (lower case, digits, '_'). */
 bool pnk_identity_perm_name_ok(const char *s);
 
-/* API keys: "pnk_" + 8 lower-case hex digits (the prefix, 4 random bytes) + "_" + 43-char
- * base64url secret (32 random bytes): the format auth/apikey.c authenticates. */
-#define PNK_IDENTITY_KEY_PREFIX_LEN 8
-#define PNK_IDENTITY_KEY_LEN (4 + PNK_IDENTITY_KEY_PREFIX_LEN + 1 + 43)
-/* Make a fresh key, its prefix and the lower-case hex SHA-256 of the whole key. PN_OK or
- * PN_E_INTERNAL when randomness or hashing fails. */
-int pnk_identity_apikey_generate(char key[PNK_IDENTITY_KEY_LEN + 1],
-                                 char prefix[PNK_IDENTITY_KEY_PREFIX_LEN + 1], char hash_hex[65]);
-/* Whether s has the key shape above (used by tests and as a self-check). */
-bool pnk_identity_apikey_shape_ok(const char *s);
-
 #endif

@@ -1,6 +1,5 @@
-/* Pagination, id, timestamp and permission-name checks, and the API key format. */
+/* Pagination, id, timestamp and permission-name checks. */
 #include <CUnit/CUnit.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "../identity_util.h"
@@ -101,48 +100,6 @@ test_perm_names(void)
     CU_ASSERT_FALSE(pnk_identity_perm_name_ok(""));
 }
 
-static void
-test_apikey_format(void)
-{
-    char key[PNK_IDENTITY_KEY_LEN + 1], prefix[PNK_IDENTITY_KEY_PREFIX_LEN + 1], hash[65];
-    char first[PNK_IDENTITY_KEY_LEN + 1] = "";
-
-    for (int i = 0; i < 200; i++) {
-        CU_ASSERT_EQUAL_FATAL(pnk_identity_apikey_generate(key, prefix, hash), PN_OK);
-        CU_ASSERT_EQUAL(strlen(key), 56);
-        CU_ASSERT_TRUE(pnk_identity_apikey_shape_ok(key));
-        CU_ASSERT_EQUAL(strncmp(key + 4, prefix, 8), 0);
-        CU_ASSERT_EQUAL(strlen(hash), 64);
-        CU_ASSERT_EQUAL(strspn(hash, "0123456789abcdef"), 64);
-        if (i == 0)
-            snprintf(first, sizeof first, "%s", key);
-        else
-            CU_ASSERT_STRING_NOT_EQUAL(key, first);
-    }
-    CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok("pnk_abc_def"));
-    CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok(NULL));
-    /* The prefix is lower-case hex only. */
-    CU_ASSERT_EQUAL(strspn(prefix, "0123456789abcdef"), 8);
-    key[4] = 'g';
-    CU_ASSERT_FALSE(pnk_identity_apikey_shape_ok(key));
-}
-
-/* The hash is SHA-256 of the whole key text: checked against a known digest. */
-static void
-test_apikey_hash_is_sha256_of_key(void)
-{
-    char key[PNK_IDENTITY_KEY_LEN + 1], prefix[PNK_IDENTITY_KEY_PREFIX_LEN + 1], hash[65];
-    CU_ASSERT_EQUAL_FATAL(pnk_identity_apikey_generate(key, prefix, hash), PN_OK);
-    char cmd[200];
-    snprintf(cmd, sizeof cmd, "printf %%s '%s' | sha256sum", key);
-    FILE *f = popen(cmd, "r");
-    char out[80] = "";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    CU_ASSERT_PTR_NOT_NULL(fgets(out, sizeof out, f));
-    pclose(f);
-    CU_ASSERT_EQUAL(strncmp(out, hash, 64), 0);
-}
-
 void
 register_identity_util_tests(void)
 {
@@ -152,6 +109,4 @@ register_identity_util_tests(void)
     CU_add_test(s, "uuid", test_uuid);
     CU_add_test(s, "rfc3339", test_rfc3339);
     CU_add_test(s, "permission names", test_perm_names);
-    CU_add_test(s, "api key format", test_apikey_format);
-    CU_add_test(s, "api key hash is sha256 of the key", test_apikey_hash_is_sha256_of_key);
 }

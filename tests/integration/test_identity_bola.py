@@ -61,6 +61,8 @@ class CrossAccount(unittest.TestCase):
         code = cls.srv.stop()
         cls.db.drop()
         assert code == 0, f"server exit code {code}\n{cls.srv.log_text()}"
+        # Every refusal above must have been a 4xx: no input may reach a 500.
+        assert " status=5" not in cls.srv.log_text(), cls.srv.log_text()
 
     @classmethod
     def ok(cls, token, method, path, body=None, status=200):

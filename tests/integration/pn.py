@@ -228,6 +228,10 @@ def base_env(db):
         "POWERNODE_PATHS_PLUGINS": os.path.join(b, "plugins"),
         "POWERNODE_PATHS_PLUGIN_DATA": os.path.join(b, "share", "plugins"),
         "POWERNODE_PATHS_SQL": os.path.join(s, "sql"),
+        # Test files log in many times a minute from one address; the tests of the limits
+        # themselves set their own low values.
+        "POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": "100000",
+        "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "1000000",
     })
     return env
 

@@ -28,6 +28,7 @@ open_redis(void)
 
 void register_auth_db_tests(int applied);
 void register_authn_tests(void);
+void register_apikey_tests(void);
 
 int
 main(void)
@@ -44,6 +45,7 @@ main(void)
         return 2;
     register_auth_db_tests(applied);
     register_authn_tests();
+    register_apikey_tests();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -16,6 +16,7 @@ typedef struct stub_req {
     int status;              /* of pnk_reply_json, 0 when none */
     json_t *data;            /* the reply's data, owned here */
     char reply_headers[512]; /* "Name: value\n" lines from pnk_reply_header */
+    int last_rc;             /* free for the tests' own use */
 } stub_req_t;
 
 /* A request on `route_path` with route flags/perm, an optional Authorization header and an

@@ -24,6 +24,8 @@ typedef struct azure {
     size_t keylen;
 } azure_t;
 
+static const st_ops_t azure_ops;
+
 typedef struct az_call {
     const char *method;
     const char *key; /* NULL: the container */
@@ -257,6 +259,10 @@ az_get(st_backend_t *b, const char *key, uint64_t offset, uint64_t length, pn_st
         rc = PN_OK;
     else if (r.status == 200 && ranged && offset > 0 && r.seen <= offset)
         rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
+    else if (r.status == 206 && offset > 0 && r.range_total > 0 && offset >= r.range_total)
+        rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
+    else if (r.status == 206 && r.range_start > offset)
+        rc = st_fail(err, PN_E_INTERNAL, "storage get: the server sent another range");
     else if (r.status != 200 && r.status != 206)
         rc = st_http_status_err(&r, "storage get", err);
     st_http_req_done(&r);
@@ -350,6 +356,21 @@ az_health(st_backend_t *b, st_err_t *err)
         rc = st_fail(err, PN_E_UNAVAILABLE, "storage container not found");
     else if (rc == PN_OK && r.status != 200)
         rc = st_http_status_err(&r, "storage health", err);
+    st_http_req_done(&r);
+    return rc;
+}
+
+int
+st_azure_create_container(st_backend_t *b, st_err_t *err)
+{
+    st_http_req_t r = {0};
+    st_kv_t q[] = {{"restype", "container"}};
+    if (b->ops != &azure_ops)
+        return st_fail(err, PN_E_INVALID, "not an Azure storage");
+    az_call_t c = {.method = "PUT", .params = q, .nparams = 1};
+    int rc = az_do((azure_t *)b, &c, &r, err);
+    if (rc == PN_OK && r.status != 201 && r.status != 409)
+        rc = st_http_status_err(&r, "container create", err);
     st_http_req_done(&r);
     return rc;
 }

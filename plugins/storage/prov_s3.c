@@ -328,6 +328,10 @@ s3_get(st_backend_t *b, const char *key, uint64_t offset, uint64_t length, pn_st
         rc = PN_OK; /* an empty object has no byte 0 */
     else if (r.status == 200 && ranged && offset > 0 && r.seen <= offset)
         rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
+    else if (r.status == 206 && offset > 0 && r.range_total > 0 && offset >= r.range_total)
+        rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
+    else if (r.status == 206 && r.range_start > offset)
+        rc = st_fail(err, PN_E_INTERNAL, "storage get: the server sent another range");
     else if (r.status != 200 && r.status != 206)
         rc = st_http_status_err(&r, "storage get", err);
     st_http_req_done(&r);

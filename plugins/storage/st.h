@@ -110,4 +110,7 @@ int st_s3_new(const char *type, const json_t *conf, const json_t *creds, const s
 int st_azure_new(const json_t *conf, const json_t *creds, const st_opts_t *opts, st_backend_t **out,
                  st_err_t *err);
 
+/* Create the configured container (201, or 409 when it exists, are success). */
+int st_azure_create_container(st_backend_t *b, st_err_t *err);
+
 #endif /* ST_H */

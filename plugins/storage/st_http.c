@@ -40,14 +40,25 @@ v6_blocked(const unsigned char *a)
     return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || a[0] == 0xff;
 }
 
-static bool
-addr_blocked(const struct sockaddr *sa)
+bool
+st_addr_blocked(const struct sockaddr *sa)
 {
     if (sa->sa_family == AF_INET)
         return v4_blocked(ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
     if (sa->sa_family == AF_INET6)
         return v6_blocked(((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr);
     return true;
+}
+
+/* "localhost", "x.localhost", with or without a final dot: names resolvers keep local. */
+static bool
+is_localhost(const char *h)
+{
+    size_t n = strlen(h);
+    if (n > 0 && h[n - 1] == '.')
+        n--;
+    return (n == 9 && strncasecmp(h, "localhost", 9) == 0) ||
+           (n > 10 && strncasecmp(h + n - 10, ".localhost", 10) == 0);
 }
 
 int
@@ -121,7 +132,7 @@ st_endpoint_parse(const char *url, bool allow_private, st_endpoint_t *ep, st_err
         if ((inet_pton(AF_INET, lit, a) == 1 &&
              v4_blocked((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 |
                         a[3])) ||
-            (inet_pton(AF_INET6, lit, a) == 1 && v6_blocked(a)) || strcmp(lit, "localhost") == 0)
+            (inet_pton(AF_INET6, lit, a) == 1 && v6_blocked(a)) || is_localhost(lit))
             return st_fail(err, PN_E_INVALID, "endpoint address is not allowed");
     }
     return PN_OK;
@@ -164,7 +175,7 @@ on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
 {
     guard_t *g = ud;
     (void)purpose;
-    if (!g->allow_private && addr_blocked(&a->addr)) {
+    if (!g->allow_private && st_addr_blocked(&a->addr)) {
         g->r->blocked = true;
         return CURL_SOCKET_BAD;
     }
@@ -203,6 +214,7 @@ on_header(char *line, size_t size, size_t nitems, void *ud)
         r->etag[0] = r->ctype[0] = '\0';
         r->content_length = -1;
         r->range_total = 0;
+        r->range_start = 0;
     } else if (header_is(line, n, "ETag", &v, &vl)) {
         if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
             v++;
@@ -217,6 +229,10 @@ on_header(char *line, size_t size, size_t nitems, void *ud)
         r->content_length = strtoll(tmp, NULL, 10);
     } else if (header_is(line, n, "Content-Range", &v, &vl)) {
         const char *slash = memchr(v, '/', vl);
+        char first[32];
+        size_t skip = vl > 6 && strncasecmp(v, "bytes ", 6) == 0 ? 6 : 0;
+        snprintf(first, sizeof first, "%.*s", (int)(vl - skip), v + skip);
+        r->range_start = strtoull(first, NULL, 10);
         if (slash != NULL) {
             char tmp[32];
             snprintf(tmp, sizeof tmp, "%.*s", (int)(v + vl - slash - 1), slash + 1);
@@ -235,10 +251,11 @@ on_body(char *p, size_t size, size_t nmemb, void *ud)
     if (r->sink != NULL && r->status >= 200 && r->status < 300) {
         const char *d = p;
         size_t dn = n;
-        if (r->ranged && r->status == 200) {
-            uint64_t start = r->seen, end = r->seen + n;
+        if (r->ranged && (r->status == 200 || r->status == 206)) {
+            uint64_t base = r->status == 206 ? r->range_start : 0;
+            uint64_t start = base + r->seen, end = base + r->seen + n;
             uint64_t lo = r->range_off, hi = r->range_len ? r->range_off + r->range_len : end;
-            r->seen = end;
+            r->seen += n;
             if (end <= lo || start >= hi)
                 return n;
             uint64_t a = start > lo ? start : lo, b = end < hi ? end : hi;
@@ -293,6 +310,7 @@ st_http_do(st_http_t *h, st_http_req_t *r, st_err_t *err)
     r->etag[0] = r->ctype[0] = '\0';
     r->content_length = -1;
     r->range_total = 0;
+    r->range_start = 0;
     r->sink_rc = PN_OK;
     r->blocked = false;
     r->body_off = 0;

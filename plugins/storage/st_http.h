@@ -21,6 +21,10 @@ typedef struct st_endpoint {
 /* Parse scheme://host[:port][/path]. Plain http and literal private addresses only when
  * allow_private. */
 int st_endpoint_parse(const char *url, bool allow_private, st_endpoint_t *ep, st_err_t *err);
+/* Whether the guard refuses to connect to this address (loopback, private, link-local,
+ * shared, multicast, unspecified; IPv4-mapped and NAT64 forms included). */
+bool st_addr_blocked(const struct sockaddr *sa);
+
 /* The Host header value: host, with ":port" when not the scheme's default. */
 void st_endpoint_hostport(const st_endpoint_t *ep, char *out, size_t n);
 
@@ -32,8 +36,9 @@ typedef struct st_http_req {
     size_t body_len;
     pn_storage_sink_fn sink; /* receives a 2xx body; NULL keeps it in `resp` */
     void *sink_ud;
-    /* A Range was asked for: when the server ignores it (200 instead of 206), only bytes
-     * [range_off, range_off + range_len) reach the sink (range_len 0 = to the end). */
+    /* A Range was asked for: only bytes [range_off, range_off + range_len) reach the sink
+     * (range_len 0 = to the end), placed by the 206's Content-Range, or from byte 0 when the
+     * server ignored the Range (200). A server sending more than asked is thus harmless. */
     bool ranged;
     uint64_t range_off, range_len;
 
@@ -43,6 +48,7 @@ typedef struct st_http_req {
     char ctype[128];
     int64_t content_length; /* -1 when absent */
     uint64_t range_total;   /* total size from Content-Range, 0 when absent */
+    uint64_t range_start;   /* first byte from Content-Range, 0 when absent */
     st_buf_t resp;          /* a body not sent to the sink, first 64 KiB */
     int sink_rc;
     bool blocked; /* the guard refused the address */

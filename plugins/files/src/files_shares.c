@@ -157,6 +157,22 @@ token_ok(const char *t)
     return true;
 }
 
+/* The client's address without the port ("1.2.3.4:5678", "[::1]:5678"): the per-address
+ * counter must not reset with every new connection. */
+static const char *
+peer_addr(pn_req_t *req)
+{
+    const char *p = DB->req_peer(req);
+    const char *end;
+
+    if (p == NULL)
+        return "unknown";
+    if (p[0] == '[' && (end = strchr(p, ']')) != NULL)
+        return pn_req_printf(req, "%.*s", (int)(end - p - 1), p + 1);
+    end = strrchr(p, ':');
+    return end ? pn_req_printf(req, "%.*s", (int)(end - p), p) : p;
+}
+
 /* Count one password attempt under key; PN_E_RATELIMIT once over limit in the window. The
  * counter starts with SET NX EX so it always carries its expiry, then INCR keeps the TTL. */
 static int
@@ -223,7 +239,7 @@ files_h_public_share(pn_req_t *req)
         /* Throttle before the hash: guessing costs us nothing once over the limit. */
         if ((rc = attempt(req, pn_req_printf(req, "pn:files:sharepw:share:%s", share_id),
                           files_cfg.share_pw_per_share)) != PN_OK ||
-            (rc = attempt(req, pn_req_printf(req, "pn:files:sharepw:ip:%s", DB->req_peer(req)),
+            (rc = attempt(req, pn_req_printf(req, "pn:files:sharepw:ip:%s", peer_addr(req)),
                           files_cfg.share_pw_per_ip)) != PN_OK)
             return rc;
         if (strlen(pw) > 256 || argon2id_verify(pwhash, pw, strlen(pw)) != ARGON2_OK)

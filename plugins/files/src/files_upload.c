@@ -213,7 +213,8 @@ read_options(pn_req_t *req, json_t *fields, files_upload_in_t *in)
             return pn_fail(req, PN_E_INVALID, "invalid metadata");
         }
     }
-    return parse_tags(req, tags ? json_string(tags) : NULL, &in->tags);
+    return parse_tags(req, tags ? pn_host_->req_keep_json(req, json_string(tags)) : NULL,
+                      &in->tags);
 }
 
 typedef struct {

@@ -172,6 +172,7 @@ export class TusUpload {
     }
     this.o.onProgress?.(this.offset, file.size);
 
+    let stalls = 0;
     while (this.offset < file.size) {
       const end = Math.min(this.offset + this.o.chunkSize, file.size);
       const base = this.offset;
@@ -183,8 +184,14 @@ export class TusUpload {
         onProgress: (sent) => this.o.onProgress?.(base + sent, file.size),
         signal,
       });
-      if (res.status === 409) {
-        // Offsets disagree (e.g. a chunk arrived but its reply was lost): ask the server.
+      const busy = res.status >= 500 || res.status === 423 || res.status === 429;
+      if (res.status === 409 || busy) {
+        // Offsets disagree (a chunk arrived but its reply was lost) or the server failed part
+        // way: wait, ask the server where it is, and go on from there - a bounded number of
+        // times without progress.
+        stalls += 1;
+        if (stalls > this.o.retryDelays.length) throw new TusError(`upload stalled (HTTP ${res.status})`, res.status);
+        await this.o.sleep(this.o.retryDelays[stalls - 1] ?? 1000);
         const head = await this.call({ method: 'HEAD', url: this.url, headers: {}, signal });
         const off = Number(head.header('Upload-Offset'));
         if (!Number.isFinite(off)) throw new TusError('the server lost the upload offset', head.status);
@@ -198,6 +205,7 @@ export class TusUpload {
       if (res.status !== 204 && res.status !== 200) throw new TusError(`chunk refused (HTTP ${res.status})`, res.status);
       const off = Number(res.header('Upload-Offset'));
       this.offset = Number.isFinite(off) && off > base ? off : end;
+      stalls = 0;
       this.o.onProgress?.(this.offset, file.size);
       lastResponse = res;
     }
@@ -244,14 +252,10 @@ export class TusUpload {
           }
         }
         const retriable = res.status >= 500 || res.status === 423 || res.status === 429;
-        if (!retriable || attempt >= this.o.retryDelays.length) {
+        // A failed PATCH goes back to start(), which re-reads the offset before sending again.
+        if (!retriable || attempt >= this.o.retryDelays.length || req.method === 'PATCH') {
           if (res.status === 401 || res.status === 403) throw new TusError(res.status === 401 ? 'not signed in' : 'not allowed', res.status);
           return res;
-        }
-        if (req.method === 'PATCH') {
-          // The chunk may have partly arrived: re-read the offset before sending again.
-          await this.o.sleep(this.o.retryDelays[attempt] ?? 1000);
-          return { status: 409, header: () => null };
         }
       }
       await this.o.sleep(this.o.retryDelays[attempt] ?? 1000);

@@ -11,8 +11,8 @@
 
 #include "../core/log.h"
 
-#define PREFIX_BYTES 4
-#define SECRET_BYTES 32
+#define PREFIX_BYTES ((size_t)4)
+#define SECRET_BYTES ((size_t)32)
 
 bool
 pnk_apikey_shaped(const char *credential)
@@ -75,7 +75,7 @@ pnk_apikey_authenticate(pn_req_t *req, const char *key, char *why, size_t whylen
 {
     char prefix[2 * PREFIX_BYTES + 1], hash[65];
     if (!parse_key(key, prefix)) {
-        snprintf(why, whylen, "malformed API key");
+        (void)snprintf(why, whylen, "malformed API key");
         return PN_E_UNAUTH;
     }
     pnk_signin_hash(key, hash);
@@ -85,7 +85,7 @@ pnk_apikey_authenticate(pn_req_t *req, const char *key, char *why, size_t whylen
     if (rc != PN_OK)
         return rc;
     if (pnk_rows_count(rows) != 1) {
-        snprintf(why, whylen, "API key unknown, revoked or expired, or its owner inactive");
+        (void)snprintf(why, whylen, "API key unknown, revoked or expired, or its owner inactive");
         return PN_E_UNAUTH;
     }
     pnk_principal_t *p = &req->principal;

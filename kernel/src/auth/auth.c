@@ -31,7 +31,7 @@ in_range(const char *name, int v, int lo, int hi, char *err, size_t errlen)
 {
     if (v >= lo && v <= hi)
         return 0;
-    snprintf(err, errlen, "auth: %s must be %d..%d, it is %d", name, lo, hi, v);
+    (void)snprintf(err, errlen, "auth: %s must be %d..%d, it is %d", name, lo, hi, v);
     return -1;
 }
 
@@ -53,9 +53,9 @@ read_policy(const pnk_auth_config_t *cfg, pnk_auth_policy_t *p, char *err, size_
         return -1;
     if (cfg->master_key && cfg->master_key[0]) {
         if (!pnk_codec_unhex(cfg->master_key, p->master_key, sizeof p->master_key)) {
-            snprintf(err, errlen,
-                     "auth: master_key must be 64 hex digits (32 bytes; "
-                     "`openssl rand -hex 32`)");
+            (void)snprintf(err, errlen,
+                           "auth: master_key must be 64 hex digits (32 bytes; "
+                           "`openssl rand -hex 32`)");
             return -1;
         }
         p->two_factor = true;
@@ -69,13 +69,13 @@ int
 pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen)
 {
     if (!cfg || !cfg->keys || cfg->nkeys == 0 || cfg->nkeys > 16) {
-        snprintf(err, errlen, "auth: 1..16 signing keys are required");
+        (void)snprintf(err, errlen, "auth: 1..16 signing keys are required");
         return PN_E_INVALID;
     }
     int ttl = cfg->access_ttl ? cfg->access_ttl : PNK_AUTH_ACCESS_TTL;
     if (ttl < 60 || ttl > PNK_AUTH_ACCESS_TTL_MAX) {
-        snprintf(err, errlen, "auth: access token lifetime must be 60..%d seconds",
-                 PNK_AUTH_ACCESS_TTL_MAX);
+        (void)snprintf(err, errlen, "auth: access token lifetime must be 60..%d seconds",
+                       PNK_AUTH_ACCESS_TTL_MAX);
         return PN_E_INVALID;
     }
     bool service = cfg->service_secret && cfg->service_secret[0];
@@ -87,7 +87,7 @@ pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen)
     for (size_t i = 0; i < cfg->nkeys; i++, n++) {
         const char *kid = cfg->keys[i].kid, *secret = cfg->keys[i].secret;
         if (kid && (strcmp(kid, PNK_AUTH_SERVICE_KID) == 0 || strcmp(kid, PNK_AUTH_MFA_KID) == 0)) {
-            snprintf(err, errlen, "auth: key id \"%s\" is reserved for service tokens", kid);
+            (void)snprintf(err, errlen, "auth: key id \"%s\" is reserved for service tokens", kid);
             return PN_E_INVALID;
         }
         keys[n] = (pnk_jwt_key_t){.kid = kid,
@@ -121,7 +121,7 @@ pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen)
     OPENSSL_cleanse(mfa_key, sizeof mfa_key);
     if (!j) {
         OPENSSL_cleanse(&pol, sizeof pol);
-        snprintf(err, errlen, "auth: %s", why);
+        (void)snprintf(err, errlen, "auth: %s", why);
         return PN_E_INVALID;
     }
     pnk_jwt_free(ring);
@@ -178,7 +178,7 @@ pnk_auth_verify_token(const char *token, int64_t now, pnk_jwt_claims_t *out, cha
                       size_t whylen)
 {
     if (!ring) {
-        snprintf(why, whylen, "auth not initialised");
+        (void)snprintf(why, whylen, "auth not initialised");
         memset(out, 0, sizeof *out);
         return PN_E_UNAUTH;
     }

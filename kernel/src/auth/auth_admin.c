@@ -25,11 +25,11 @@ session_open(session_t *s, pnk_db_pool_t *p, char *err, size_t errlen)
 {
     *s = (session_t){.pool = p};
     if (!p) {
-        snprintf(err, errlen, "no database pool");
+        (void)snprintf(err, errlen, "no database pool");
         return PN_E_INTERNAL;
     }
     if (!(s->arena = pnk_arena_new(0))) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return PN_E_INTERNAL;
     }
     int rc = pnk_db_acquire(p, &s->conn, err, errlen);
@@ -123,19 +123,19 @@ collect(const pn_perm_t *const *perms, const char *const *owners, size_t n, decl
 {
     decl_t *d = calloc(n ? n : 1, sizeof *d);
     if (!d) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return PN_E_INTERNAL;
     }
     for (size_t i = 0; i < n; i++) {
         const char *owner = owners ? owners[i] : "kernel";
         if (!perms[i] || !perms[i]->name || !owner || !owner[0]) {
-            snprintf(err, errlen, "permission %zu has no name or no owner", i);
+            (void)snprintf(err, errlen, "permission %zu has no name or no owner", i);
             free(d);
             return PN_E_INVALID;
         }
         if (!perm_name_ok(perms[i]->name)) {
-            snprintf(err, errlen, "%s: permission \"%s\" is not <ns>.<resource>.<verb>", owner,
-                     perms[i]->name);
+            (void)snprintf(err, errlen, "%s: permission \"%s\" is not <ns>.<resource>.<verb>",
+                           owner, perms[i]->name);
             free(d);
             return PN_E_INVALID;
         }
@@ -145,8 +145,8 @@ collect(const pn_perm_t *const *perms, const char *const *owners, size_t n, decl
         qsort(d, n, sizeof *d, cmp_decl);
     for (size_t i = 1; i < n; i++)
         if (strcmp(d[i - 1].perm->name, d[i].perm->name) == 0) {
-            snprintf(err, errlen, "permission \"%s\" is declared by both %s and %s",
-                     d[i].perm->name, d[i - 1].owner, d[i].owner);
+            (void)snprintf(err, errlen, "permission \"%s\" is declared by both %s and %s",
+                           d[i].perm->name, d[i - 1].owner, d[i].owner);
             free(d);
             return PN_E_INVALID;
         }
@@ -214,7 +214,7 @@ pnk_auth_sync_permissions(pnk_db_pool_t *p, const pn_perm_t *const *perms,
     if (!doc || !names) {
         free(doc);
         free(names);
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return PN_E_INTERNAL;
     }
 
@@ -266,7 +266,7 @@ ensure_account(session_t *s, char account_id[37], char *err, size_t errlen)
     if (rc != PN_OK)
         return rc;
     if (pnk_rows_count(rows) == 1) {
-        snprintf(account_id, 37, "%s", pnk_rows_value(rows, 0, 0));
+        (void)snprintf(account_id, 37, "%s", pnk_rows_value(rows, 0, 0));
         return PN_OK;
     }
     pnk_uuid_v7(account_id);
@@ -319,16 +319,16 @@ pnk_auth_create_admin(pnk_db_pool_t *p, const char *email, const char *password,
     if (generated && gen_len)
         generated[0] = '\0';
     if (!email_ok(email)) {
-        snprintf(err, errlen, "admin email is not a valid address");
+        (void)snprintf(err, errlen, "admin email is not a valid address");
         return PN_E_INVALID;
     }
     if (!password) {
         if (!generated || gen_len < PNK_PASSWORD_GEN_LEN + 1) {
-            snprintf(err, errlen, "no room for a generated password");
+            (void)snprintf(err, errlen, "no room for a generated password");
             return PN_E_INVALID;
         }
         if ((rc = pnk_password_generate(generated, gen_len)) != PN_OK) {
-            snprintf(err, errlen, "cannot generate a password");
+            (void)snprintf(err, errlen, "cannot generate a password");
             return rc;
         }
         password = generated;

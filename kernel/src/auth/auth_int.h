@@ -16,7 +16,7 @@ int pnk_auth_verify_token(const char *token, int64_t now, pnk_jwt_claims_t *out,
                           size_t whylen);
 
 /* The token of "Bearer <token>" (scheme case-insensitive, RFC 6750 §2.1), or NULL. */
-const char *pnk_auth_bearer(const char *authorization);
+const char *pnk_auth_bearer(const char *h);
 
 /* The key ring and access token lifetime set by pnk_auth_init (NULL before). */
 const pnk_jwt_t *pnk_auth_ring(int *ttl);

@@ -16,7 +16,7 @@ pnk_auth_issue_access(const char *user_id, const char *account_id, char **token,
     const pnk_jwt_t *ring = pnk_auth_ring(&access_ttl);
     *token = NULL;
     if (!ring) {
-        snprintf(err, errlen, "auth not initialised");
+        (void)snprintf(err, errlen, "auth not initialised");
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);
@@ -38,7 +38,7 @@ pnk_auth_issue_service(const char *name, int ttl, char **token, char *err, size_
     const pnk_jwt_t *ring = pnk_auth_ring(NULL);
     *token = NULL;
     if (!ring) {
-        snprintf(err, errlen, "auth not initialised");
+        (void)snprintf(err, errlen, "auth not initialised");
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);
@@ -54,7 +54,7 @@ pnk_auth_issue_mfa(const char *user_id, const char *account_id, char **token, ch
     const pnk_jwt_t *ring = pnk_auth_ring(NULL);
     *token = NULL;
     if (!ring) {
-        snprintf(err, errlen, "auth not initialised");
+        (void)snprintf(err, errlen, "auth not initialised");
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);

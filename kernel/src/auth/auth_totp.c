@@ -120,7 +120,7 @@ use_code(pn_req_t *req, const char *user_id, const totp_user_t *u, const char *c
     if (step < 0)
         return PN_OK;
     char s[24];
-    snprintf(s, sizeof s, "%lld", (long long)step);
+    (void)snprintf(s, sizeof s, "%lld", (long long)step);
     const char *params[] = {user_id, s};
     pn_rows_t *rows = NULL;
     /* The condition makes two requests racing with one code succeed at most once. */
@@ -142,7 +142,10 @@ recovery_hash(const char *code, char out[65])
     for (const char *p = code; *p && n < sizeof norm - 1; p++) {
         if (*p == '-' || *p == ' ')
             continue;
-        norm[n++] = (*p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A') : *p;
+        char c = *p;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        norm[n++] = c;
     }
     unsigned char mac[32];
     pnk_codec_hmac256(pnk_auth_policy()->recovery_key, 32, norm, n, mac);
@@ -283,7 +286,7 @@ new_recovery_codes(pn_req_t *req, const char *user_id, const char *account_id, j
         if (!pnk_codec_random(raw, sizeof raw))
             return pnk_fail(req, PN_E_INTERNAL, "no randomness for recovery codes");
         pnk_codec_base32(raw, sizeof raw, b32, sizeof b32);
-        snprintf(code, sizeof code, "%.4s-%.4s-%.4s-%.4s", b32, b32 + 4, b32 + 8, b32 + 12);
+        (void)snprintf(code, sizeof code, "%.4s-%.4s-%.4s-%.4s", b32, b32 + 4, b32 + 8, b32 + 12);
         recovery_hash(code, hash);
         pnk_uuid_v7(id);
         const char *params[] = {id, account_id, user_id, hash};

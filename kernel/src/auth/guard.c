@@ -56,12 +56,12 @@ static int
 run(pn_req_t *req, const char *deny_key, const char *count_key, int64_t *n)
 {
     char ttl[16], err[200] = "";
-    snprintf(ttl, sizeof ttl, "%d", 2 * PNK_RATELIMIT_WINDOW);
+    (void)snprintf(ttl, sizeof ttl, "%d", 2 * PNK_RATELIMIT_WINDOW);
     const char *argv[] = {"EVAL", script, "2", deny_key, count_key, ttl};
     json_t *reply = NULL;
     int rc = pnk_redis_command(PNK_REDIS_CACHE, 6, argv, NULL, &reply, err, sizeof err);
     if (rc == PN_OK && !json_is_integer(reply)) {
-        snprintf(err, sizeof err, "unexpected reply");
+        (void)snprintf(err, sizeof err, "unexpected reply");
         rc = PN_E_INTERNAL;
     }
     if (rc != PN_OK) {
@@ -80,7 +80,7 @@ limited(pn_req_t *req, const char *scope, int64_t count, int limit, int64_t now)
     if (pnk_ratelimit_allows(count, limit, now, PNK_RATELIMIT_WINDOW, &retry))
         return PN_OK;
     char value[16];
-    snprintf(value, sizeof value, "%d", retry);
+    (void)snprintf(value, sizeof value, "%d", retry);
     (void)pnk_reply_header(req, "Retry-After", value);
     PNK_INFO("auth", "rate limited scope=%s count=%" PRId64 " limit=%d", scope, count, limit);
     return pnk_fail(req, PN_E_RATELIMIT, "too many requests; retry in %d s", retry);
@@ -132,8 +132,8 @@ pnk_guard_deny(const char *jti, int64_t exp, char *err, size_t errlen)
     if (ttl <= 0)
         return PN_OK; /* refused by its exp already */
     char key[PNK_JWT_ID_MAX + sizeof DENY_PREFIX], secs[24];
-    snprintf(key, sizeof key, DENY_PREFIX "%s", jti);
-    snprintf(secs, sizeof secs, "%" PRId64, ttl);
+    (void)snprintf(key, sizeof key, DENY_PREFIX "%s", jti);
+    (void)snprintf(secs, sizeof secs, "%" PRId64, ttl);
     const char *argv[] = {"SET", key, "1", "EX", secs};
     int rc = pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen);
     return rc == PN_OK ? PN_OK : PN_E_UNAVAILABLE;

@@ -77,32 +77,32 @@ static int
 copy_key(jkey_t *k, const pnk_jwt_key_t *src, char *err, size_t errlen)
 {
     if (!id_ok(src->kid, PNK_JWT_ID_MAX) || strchr(src->kid, ':') || strchr(src->kid, '@')) {
-        snprintf(err, errlen, "jwt key id must be 1..%d of [A-Za-z0-9._-]", PNK_JWT_ID_MAX);
+        (void)snprintf(err, errlen, "jwt key id must be 1..%d of [A-Za-z0-9._-]", PNK_JWT_ID_MAX);
         return -1;
     }
     if (!src->secret || src->len < PNK_JWT_MIN_KEY || src->len > 4096) {
-        snprintf(err, errlen, "jwt key \"%s\" must be %d..4096 bytes, it is %zu", src->kid,
-                 PNK_JWT_MIN_KEY, src->secret ? src->len : 0);
+        (void)snprintf(err, errlen, "jwt key \"%s\" must be %d..4096 bytes, it is %zu", src->kid,
+                       PNK_JWT_MIN_KEY, src->secret ? src->len : 0);
         return -1;
     }
     if (!typ_known(src->typ)) {
-        snprintf(err, errlen, "jwt key \"%s\": type must be \"access\", \"service\" or \"mfa\"",
-                 src->kid);
+        (void)snprintf(err, errlen,
+                       "jwt key \"%s\": type must be \"access\", \"service\" or \"mfa\"", src->kid);
         return -1;
     }
-    if (src->max_ttl < 0 || src->max_ttl > 366 * DAY) {
-        snprintf(err, errlen, "jwt key \"%s\": max_ttl out of range", src->kid);
+    if (src->max_ttl < 0 || src->max_ttl > (int64_t)366 * DAY) {
+        (void)snprintf(err, errlen, "jwt key \"%s\": max_ttl out of range", src->kid);
         return -1;
     }
     k->kid = strdup(src->kid);
     k->secret = malloc(src->len);
     if (!k->kid || !k->secret) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     memcpy(k->secret, src->secret, src->len);
     k->len = src->len;
-    snprintf(k->typ, sizeof k->typ, "%s", src->typ);
+    (void)snprintf(k->typ, sizeof k->typ, "%s", src->typ);
     k->max_ttl = src->max_ttl ? src->max_ttl : DAY;
     return 0;
 }
@@ -111,17 +111,17 @@ pnk_jwt_t *
 pnk_jwt_new(const pnk_jwt_config_t *cfg, char *err, size_t errlen)
 {
     if (!cfg || !cfg->issuer || !*cfg->issuer || !cfg->audience || !*cfg->audience) {
-        snprintf(err, errlen, "jwt issuer and audience are required");
+        (void)snprintf(err, errlen, "jwt issuer and audience are required");
         return NULL;
     }
     if (!cfg->keys || cfg->nkeys == 0 || cfg->nkeys > 64) {
-        snprintf(err, errlen, "jwt needs 1..64 keys");
+        (void)snprintf(err, errlen, "jwt needs 1..64 keys");
         return NULL;
     }
     pnk_jwt_t *j = calloc(1, sizeof *j);
     if (!j || !(j->keys = calloc(cfg->nkeys, sizeof *j->keys)) ||
         !(j->issuer = strdup(cfg->issuer)) || !(j->audience = strdup(cfg->audience))) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         pnk_jwt_free(j);
         return NULL;
     }
@@ -133,7 +133,7 @@ pnk_jwt_new(const pnk_jwt_config_t *cfg, char *err, size_t errlen)
         }
         for (size_t k = 0; k < i; k++)
             if (strcmp(j->keys[k].kid, j->keys[i].kid) == 0) {
-                snprintf(err, errlen, "jwt key id \"%s\" is used twice", j->keys[i].kid);
+                (void)snprintf(err, errlen, "jwt key id \"%s\" is used twice", j->keys[i].kid);
                 pnk_jwt_free(j);
                 return NULL;
             }
@@ -166,17 +166,17 @@ pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *
     *token = NULL;
     const jkey_t *k = typ_known(typ) ? signing_key(j, typ) : NULL;
     if (!k) {
-        snprintf(err, errlen, "no signing key for token type \"%s\"", typ ? typ : "");
+        (void)snprintf(err, errlen, "no signing key for token type \"%s\"", typ ? typ : "");
         return PN_E_INVALID;
     }
     if (!id_ok(sub, PNK_JWT_ID_MAX) || !id_ok(jti, PNK_JWT_ID_MAX) ||
         (acct && !id_ok(acct, PNK_JWT_ID_MAX)) || (strcmp(typ, "access") == 0 && !acct)) {
-        snprintf(err, errlen, "token sub, acct or jti missing or malformed");
+        (void)snprintf(err, errlen, "token sub, acct or jti missing or malformed");
         return PN_E_INVALID;
     }
     if (ttl <= 0 || ttl > k->max_ttl || now < 0 || now > TIME_MAX) {
-        snprintf(err, errlen, "token lifetime %lld s outside 1..%lld", (long long)ttl,
-                 (long long)k->max_ttl);
+        (void)snprintf(err, errlen, "token lifetime %lld s outside 1..%lld", (long long)ttl,
+                       (long long)k->max_ttl);
         return PN_E_INVALID;
     }
 
@@ -208,7 +208,7 @@ pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *
         rc = errno ? errno : ENOMEM;
     jwt_free(t);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot sign token: %s", strerror(rc));
+        (void)snprintf(err, errlen, "cannot sign token: %s", strerror(rc));
         return PN_E_INTERNAL;
     }
     return PN_OK;
@@ -287,7 +287,7 @@ decode_object(const char *s, size_t n)
 static int
 refuse(char *why, size_t whylen, const char *reason)
 {
-    snprintf(why, whylen, "%s", reason);
+    (void)snprintf(why, whylen, "%s", reason);
     return PN_E_UNAUTH;
 }
 
@@ -299,7 +299,7 @@ claim_id(json_t *claims, const char *name, char *dst, size_t dstlen)
     if (!v || !id_ok(v, dstlen - 1) ||
         strlen(v) != json_string_length(json_object_get(claims, name)))
         return false;
-    snprintf(dst, dstlen, "%s", v);
+    (void)snprintf(dst, dstlen, "%s", v);
     return true;
 }
 
@@ -379,8 +379,8 @@ check_claims(const pnk_jwt_t *j, const jkey_t *k, json_t *c, int64_t now, pnk_jw
         return refuse(why, whylen, "issued in the future");
     if (out->exp <= out->iat || out->exp - out->iat > k->max_ttl)
         return refuse(why, whylen, "lifetime longer than allowed");
-    snprintf(out->typ, sizeof out->typ, "%s", k->typ);
-    snprintf(out->kid, sizeof out->kid, "%s", k->kid);
+    (void)snprintf(out->typ, sizeof out->typ, "%s", k->typ);
+    (void)snprintf(out->kid, sizeof out->kid, "%s", k->kid);
     return PN_OK;
 }
 

@@ -32,21 +32,21 @@ pnk_password_hash(const char *pwd, size_t len, char *out, size_t outlen, char *e
     unsigned char salt[SALT_LEN];
 
     if (len > UINT32_MAX) {
-        snprintf(err, errlen, "password too long to hash");
+        (void)snprintf(err, errlen, "password too long to hash");
         return PN_E_INTERNAL;
     }
     if (outlen < argon2_encodedlen(T_COST, M_COST, PARALLEL, SALT_LEN, HASH_LEN, Argon2_id)) {
-        snprintf(err, errlen, "password hash buffer too small");
+        (void)snprintf(err, errlen, "password hash buffer too small");
         return PN_E_INTERNAL;
     }
     if (RAND_bytes(salt, sizeof salt) != 1) {
-        snprintf(err, errlen, "no randomness for a password salt");
+        (void)snprintf(err, errlen, "no randomness for a password salt");
         return PN_E_INTERNAL;
     }
     int rc = argon2id_hash_encoded(T_COST, M_COST, PARALLEL, pwd, len, salt, sizeof salt, HASH_LEN,
                                    out, outlen);
     if (rc != ARGON2_OK) {
-        snprintf(err, errlen, "argon2id: %s", argon2_error_message(rc));
+        (void)snprintf(err, errlen, "argon2id: %s", argon2_error_message(rc));
         return PN_E_INTERNAL;
     }
     return PN_OK;
@@ -97,22 +97,22 @@ int
 pnk_password_check_policy(const char *pwd, size_t len, char *err, size_t errlen)
 {
     if (!pwd || len < PNK_PASSWORD_MIN) {
-        snprintf(err, errlen, "password must be at least %d bytes long", PNK_PASSWORD_MIN);
+        (void)snprintf(err, errlen, "password must be at least %d bytes long", PNK_PASSWORD_MIN);
         return PN_E_INVALID;
     }
     if (len > PNK_PASSWORD_MAX) {
-        snprintf(err, errlen, "password must be at most %d bytes long", PNK_PASSWORD_MAX);
+        (void)snprintf(err, errlen, "password must be at most %d bytes long", PNK_PASSWORD_MAX);
         return PN_E_INVALID;
     }
     if (memchr(pwd, '\0', len)) {
-        snprintf(err, errlen, "password must not contain a NUL character");
+        (void)snprintf(err, errlen, "password must not contain a NUL character");
         return PN_E_INVALID;
     }
     size_t same = 1;
     while (same < len && pwd[same] == pwd[0])
         same++;
     if (same == len) {
-        snprintf(err, errlen, "password must not be one character repeated");
+        (void)snprintf(err, errlen, "password must not be one character repeated");
         return PN_E_INVALID;
     }
     return PN_OK;

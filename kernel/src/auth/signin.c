@@ -50,8 +50,8 @@ pnk_signin_failed(pn_req_t *req, const char *user_id, const char *account_id, bo
 {
     const pnk_auth_policy_t *pol = pnk_auth_policy();
     char threshold[16], seconds[16];
-    snprintf(threshold, sizeof threshold, "%d", pol->lockout_threshold);
-    snprintf(seconds, sizeof seconds, "%d", pol->lockout_seconds);
+    (void)snprintf(threshold, sizeof threshold, "%d", pol->lockout_threshold);
+    (void)snprintf(seconds, sizeof seconds, "%d", pol->lockout_seconds);
     const char *params[] = {user_id, threshold, seconds};
     pn_rows_t *rows = NULL;
     /* SET expressions see the old row, so both columns decide on the same count. */
@@ -82,7 +82,7 @@ int
 pnk_signin_locked(pn_req_t *req, long seconds)
 {
     char value[24];
-    snprintf(value, sizeof value, "%ld", seconds < 1 ? 1 : seconds);
+    (void)snprintf(value, sizeof value, "%ld", seconds < 1 ? 1 : seconds);
     (void)pnk_reply_header(req, "Retry-After", value);
     return pnk_fail(req, PN_E_LOCKED, "account locked after repeated failures; retry later");
 }
@@ -111,7 +111,7 @@ pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *account_i
         pnk_uuid_v7(fam);
         family = fam;
     }
-    snprintf(ttl, sizeof ttl, "%d", pnk_auth_policy()->refresh_ttl);
+    (void)snprintf(ttl, sizeof ttl, "%d", pnk_auth_policy()->refresh_ttl);
     const char *ip = pnk_guard_client_ip(req);
     const char *ua = pnk_req_header(req, "User-Agent");
     const char *params[] = {id_out,

@@ -16,6 +16,7 @@
 
 #include "../auth/auth.h"
 #include "../core/log.h"
+#include "../events/events.h"
 #include "../redis/redis.h"
 #include "app.h"
 #include "request.h"
@@ -209,11 +210,6 @@ setup_auth(char *err, size_t errlen)
         .rate_limit_user =
             (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_user_per_minute"),
     };
-    /* POWERNODE_MASTER_KEY is read when neither the file nor POWERNODE_AUTH_MASTER_KEY sets
-     * the key. */
-    const char *mk = getenv("POWERNODE_MASTER_KEY");
-    if (cfg.master_key[0] == '\0' && mk && mk[0])
-        cfg.master_key = mk;
     return pnk_auth_init(&cfg, err, errlen) == PN_OK ? 0 : -1;
 }
 
@@ -356,6 +352,7 @@ shutdown_all(void)
         pnk_loader_fini(pnk_app.loader);
     pnk_http_server_free(pnk_app.http);
     pnk_app.http = NULL;
+    pnk_events_stop(); /* after the streams ended with the HTTP server, before Redis goes */
     pnk_auth_fini();
     pnk_loader_free(pnk_app.loader);
     pnk_router_free(pnk_app.router);
@@ -394,7 +391,8 @@ run(const options_t *o, char *err, size_t errlen)
     if (pnk_app.router == NULL || pnk_system_routes_add(err, errlen) != 0 ||
         setup_auth(err, errlen) != 0)
         return -1;
-    if (connect_stores(err, errlen) != 0 || load_plugins(err, errlen) != 0)
+    if (connect_stores(err, errlen) != 0 || pnk_events_start(pnk_app.config, err, errlen) != 0 ||
+        load_plugins(err, errlen) != 0)
         return -1;
     if (o->check_config) {
         (void)printf("configuration OK: %zu plugins found\n", pnk_loader_count(pnk_app.loader));

@@ -121,7 +121,8 @@ pnk_settings_declare(pnk_config_t *c, char *err, size_t errlen)
         pnk_config_env_alias(c, "redis", "url", "REDIS_URL") != 0 ||
         pnk_config_env_alias(c, "redis", "queue_url", "REDIS_QUEUE_URL") != 0 ||
         pnk_config_env_alias(c, "auth", "jwt_key", "POWERNODE_JWT_KEY") != 0 ||
-        pnk_config_env_alias(c, "auth", "service_token", "WORKER_SERVICE_TOKEN") != 0) {
+        pnk_config_env_alias(c, "auth", "service_token", "WORKER_SERVICE_TOKEN") != 0 ||
+        pnk_config_env_alias(c, "auth", "master_key", "POWERNODE_MASTER_KEY") != 0) {
         (void)snprintf(err, errlen, "config: out of memory");
         return -1;
     }

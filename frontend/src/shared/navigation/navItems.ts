@@ -19,7 +19,7 @@ export const navItems: readonly NavItem[] = [
   { id: 'storage', label: 'Storage', path: '/storage', rule: perms.storageRead, icon: '⛁' },
   { id: 'worker', label: 'Worker & queues', path: '/worker', rule: perms.workerRead, icon: '⚙' },
   { id: 'users', label: 'Users', path: '/users', rule: perms.usersRead, icon: '☺' },
-  { id: 'roles', label: 'Roles', path: '/roles', rule: perms.rolesRead, icon: '⚿' },
+  { id: 'roles', label: 'Roles', path: '/roles', rule: perms.rolesRead, icon: '⚑' },
   { id: 'audit', label: 'Audit log', path: '/audit', rule: perms.auditRead, icon: '☰' },
   { id: 'profile', label: 'Profile', path: '/profile', rule: perms.signedIn, icon: '◉' },
 ];

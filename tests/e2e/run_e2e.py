@@ -1,0 +1,128 @@
+"""Run one e2e spec of the web UI against a real server: a fresh database, the server with the
+storage and files plugins serving frontend/dist, an admin, and (when the users routes exist) a
+member with a restricted role; then `node tests/e2e/<spec>.mjs <base-url>` drives Debian's
+chromium through playwright-core. Fails when the spec fails or something it needs is missing.
+
+Usage: python3 run_e2e.py <spec>     (spec: shell, files)
+Environment: as the integration tests (PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL, PN_BUILD_DIR,
+PN_SOURCE_DIR); screenshots go to $PN_BUILD_DIR/e2e/<spec>/.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import pn  # noqa: E402
+
+MEMBER_EMAIL = "member@example.test"
+MEMBER_PASSWORD = "member password for e2e 7"
+SPEC_TIMEOUT = 600
+
+
+def fail(msg):
+    print("e2e: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def preflight(spec_path, ui):
+    if not os.path.isfile(spec_path):
+        fail(f"no spec {spec_path}")
+    if not os.path.isfile(os.path.join(ui, "index.html")):
+        fail(f"{ui}/index.html is missing: build the UI first (cd frontend && npm ci && npm run build)")
+    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
+        fail("tests/e2e/node_modules is missing: run `npm ci` in tests/e2e")
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.access(chromium, os.X_OK):
+        fail(f"{chromium} not found: apt-get install -y chromium")
+    if shutil.which("node") is None:
+        fail("node is not installed")
+
+
+def create_member(srv, token):
+    """A member whose role allows files and the own audit log, nothing administrative.
+    Returns False when the server has no users routes yet."""
+    r = srv.request("GET", "/api/v1/roles", token=token)
+    if r.status == 404:
+        return False
+    if r.status != 200:
+        fail(f"GET /api/v1/roles: {r}")
+    perms = ["auth.me.read", "auth.self.manage", "files.files.read", "files.files.create",
+             "files.files.download", "audit.logs.read"]
+    registry = srv.request("GET", "/api/v1/permissions", token=token)
+    if registry.status == 200:
+        known = {p["name"] for c in registry.doc["data"] for p in c["permissions"]}
+        perms = [p for p in perms if p in known]
+    r = srv.request("POST", "/api/v1/roles", {"name": "e2e-restricted", "description":
+                                               "Files and own activity only",
+                                               "permissions": perms}, token=token)
+    if r.status not in (200, 201):
+        fail(f"create role: {r}")
+    role_id = r.doc["data"]["id"]
+    r = srv.request("POST", "/api/v1/users", {"email": MEMBER_EMAIL, "name": "E2E Member",
+                                               "password": MEMBER_PASSWORD, "status": "active",
+                                               "roles": [role_id]}, token=token)
+    if r.status not in (200, 201):
+        fail(f"create member: {r}")
+    return True
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: run_e2e.py <spec>")
+    spec = sys.argv[1]
+    src = pn.source_dir()
+    ui = os.environ.get("PN_E2E_UI", os.path.join(src, "frontend", "dist"))
+    spec_path = os.path.join(HERE, f"{spec}.spec.mjs")
+    preflight(spec_path, ui)
+    out = os.path.join(pn.build_dir(), "e2e", spec)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out, exist_ok=True)
+
+    db = pn.Database()
+    root = tempfile.mkdtemp(prefix="pn-e2e-files-")
+    yaml = ("plugins:\n  storage:\n    local_root: %s\n  files:\n    signing_key: %s\n"
+            % (root, "s" * 40))
+    env = {"POWERNODE_PATHS_UI": ui,
+           "POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": "100000",
+           "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "100000",
+           "POWERNODE_HTTP_THREADS": "8", "POWERNODE_DATABASE_POOL_SIZE": "8"}
+    srv = None
+    try:
+        srv = pn.Server(db, yaml, env=env)
+        srv.create_admin()
+        token = srv.login()
+        has_member = create_member(srv, token)
+        base = f"http://127.0.0.1:{srv.port}"
+        child_env = dict(os.environ)
+        child_env.update({"E2E_OUT_DIR": out, "E2E_ADMIN_EMAIL": pn.ADMIN_EMAIL,
+                          "E2E_ADMIN_PASSWORD": pn.ADMIN_PASSWORD})
+        if has_member:
+            child_env.update({"E2E_MEMBER_EMAIL": MEMBER_EMAIL,
+                              "E2E_MEMBER_PASSWORD": MEMBER_PASSWORD})
+        else:
+            print("e2e: the server has no users routes yet; the member scenarios are skipped")
+        print(f"e2e: {spec} against {base}, screenshots in {out}", flush=True)
+        p = subprocess.run(["node", spec_path, base], cwd=HERE, env=child_env,
+                           timeout=SPEC_TIMEOUT)
+        code = srv.stop()
+        if p.returncode != 0:
+            print(srv.log_text()[-4000:], file=sys.stderr)
+            srv = None
+            fail(f"spec {spec} failed (exit {p.returncode})")
+        srv = None
+        if code != 0:
+            fail(f"server exited {code}")
+        print(f"e2e: {spec} passed")
+    finally:
+        if srv is not None:
+            srv.stop()
+            print(srv.log_text()[-4000:], file=sys.stderr)
+        db.drop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -52,6 +52,7 @@ job_thread(void *arg)
         pnw_rt.runq = it->next;
         if (!pnw_rt.runq)
             pnw_rt.runq_tail = NULL;
+        pnw_rt.nrunq--;
         pnw_rt.running++;
         it->run_at = pnw_now();
         slot->item = it;
@@ -63,7 +64,10 @@ job_thread(void *arg)
         slot->item = NULL;
         pnw_rt.running--;
         append(&pnw_rt.done, &pnw_rt.done_tail, it);
-        pthread_cond_signal(&pnw_rt.disp_cv);
+        /* Wake the dispatcher only when it has something worth a round trip: a batch of
+         * acknowledgements, or the queued work running low. Fewer wake-ups, bigger batches. */
+        if (++pnw_rt.ndone >= 16 || pnw_rt.nrunq * 2 < pnw_rt.cfg->concurrency || pnw_rt.stopping)
+            pthread_cond_signal(&pnw_rt.disp_cv);
         if (pnw_rt.running == 0)
             pthread_cond_broadcast(&pnw_rt.idle_cv);
     }
@@ -166,9 +170,10 @@ distribute(pnw_item_t *list, int n, pnw_item_t **pending, pnw_item_t **ptail)
             append(pending, ptail, it);
         } else {
             append(&pnw_rt.runq, &pnw_rt.runq_tail, it);
+            pnw_rt.nrunq++;
+            pthread_cond_signal(&pnw_rt.work_cv); /* one thread per job, not a stampede */
         }
     }
-    pthread_cond_broadcast(&pnw_rt.work_cv);
     pthread_mutex_unlock(&pnw_rt.mu);
 }
 
@@ -225,7 +230,8 @@ dispatcher(void *ud)
         pthread_mutex_lock(&pnw_rt.mu);
         int nfetch = 0;
         for (;;) {
-            bool can = !pnw_rt.stopping && !pnw_rt.quiet && pnw_rt.inflight < cfg->concurrency;
+            bool can = !pnw_rt.stopping && !pnw_rt.quiet &&
+                       pnw_rt.inflight < cfg->concurrency + cfg->prefetch;
             if (pnw_rt.done || can || pending || (disp_exit && pnw_rt.inflight == 0))
                 break;
             timed_wait(&pnw_rt.disp_cv, 0.5);
@@ -236,8 +242,9 @@ dispatcher(void *ud)
             append(&pending, &ptail, it);
         }
         pnw_rt.done_tail = NULL;
+        pnw_rt.ndone = 0;
         if (!pnw_rt.stopping && !pnw_rt.quiet)
-            nfetch = cfg->concurrency - pnw_rt.inflight;
+            nfetch = cfg->concurrency + cfg->prefetch - pnw_rt.inflight;
         bool leave = disp_exit && pnw_rt.inflight == 0 && !pending;
         pthread_mutex_unlock(&pnw_rt.mu);
         if (leave)
@@ -419,6 +426,7 @@ pnw_pool_drain(double timeout)
         back++;
     }
     pnw_rt.runq_tail = NULL;
+    pnw_rt.nrunq = 0;
     pthread_cond_broadcast(&pnw_rt.disp_cv);
     if (back)
         pnw_log(PNW_INFO, "shutdown", "returning %d jobs that had not started", back);

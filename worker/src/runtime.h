@@ -59,7 +59,8 @@ typedef struct pnw_rt {
     pthread_cond_t idle_cv; /* shutdown waits for running == 0 */
     pnw_item_t *runq, *runq_tail;
     pnw_item_t *done, *done_tail;
-    int inflight; /* fetched and not yet acknowledged */
+    int nrunq, ndone; /* lengths of runq and done */
+    int inflight;     /* fetched and not yet acknowledged */
     int running;
     bool threads_exit;
     pnw_slot_t *slots;

@@ -97,7 +97,7 @@ pnw_script_t pnw_script_orphan = {
     "  redis.call('ZREMRANGEBYRANK', 'dead', 0, -(tonumber(ARGV[6]) + 1))\n"
     "else\n"
     "  redis.call('SADD', 'queues', ARGV[1])\n"
-    "  redis.call('RPUSH', 'queue:' .. ARGV[1], ARGV[4])\n"
+    "  redis.call('LPUSH', 'queue:' .. ARGV[1], ARGV[4])\n"
     "end\n"
     "if redis.call('LLEN', ok) == 0 then redis.call('SREM', 'pn:orphanq', ARGV[1]) end\n"
     "return 1\n",

@@ -21,7 +21,9 @@ extern pnw_script_t pnw_script_register;
 /* Return every job of dead processes to pn:orphans:<q>. ARGV: my identity. Returns count. */
 extern pnw_script_t pnw_script_reap;
 /* Replace the oldest orphan of a queue if it is still `old`: ARGV queue, old, action
- * ("q" = back to the queue front, "d" = dead), new payload, now, dead_max, dead_cutoff. */
+ * ("q" = back to the queue, "d" = dead), new payload, now, dead_max, dead_cutoff. Orphans go
+ * to the back of the queue, not the front: the jobs that died together with a crashing job
+ * are then fetched with different neighbours, so only the culprit keeps collecting crashes. */
 extern pnw_script_t pnw_script_orphan;
 /* Move due jobs of schedule and retry back to their queues. ARGV now, limit. */
 extern pnw_script_t pnw_script_poll;

@@ -29,6 +29,7 @@ static const key_t_ keys[] = {
     {"name", NULL, K_STR, OFF(name), 0, 0, "powernode-worker"},
     {"tag", NULL, K_STR, OFF(tag), 0, 0, ""},
     {"concurrency", NULL, K_INT, OFF(concurrency), 1, 256, "10"},
+    {"prefetch", NULL, K_INT, OFF(prefetch), 0, 256, "10"},
     {"redis.url", "REDIS_URL", K_STR, OFF(redis_url), 0, 0, "redis://127.0.0.1:6379/0"},
     {"redis.queue_url", "REDIS_QUEUE_URL", K_STR, OFF(redis_queue_url), 0, 0, ""},
     {"redis.timeout", NULL, K_DBL, OFF(redis_timeout), 0.05, 60, "2"},

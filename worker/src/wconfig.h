@@ -32,6 +32,7 @@ typedef struct pnw_config {
     char *name;
     char *tag;
     int concurrency;
+    int prefetch; /* jobs held beyond the busy threads, so none waits for a round trip */
     pnw_queue_t *queues;
     size_t nqueues;
     char **plugins;

@@ -5,7 +5,7 @@
 
 static const pn_job_class_t classes[] = {
     {.name = "Maintenance::Noop", .queue = "default", .execute = mnt_noop},
-    {.name = "Maintenance::ApiCall", .queue = "default", .args = "?s", .execute = mnt_api_call},
+    {.name = "Maintenance::ApiCall", .queue = "default", .args = "?s*", .execute = mnt_api_call},
     {.name = "Maintenance::RecordJid", .queue = "default", .args = "?*i", .execute = mnt_record},
     {.name = "Maintenance::Reconcile",
      .queue = "maintenance",

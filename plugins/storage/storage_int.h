@@ -64,8 +64,9 @@ int storage_row_secrets(pn_req_t *req, const storage_row_t *row, json_t **secret
 int storage_backend_open(pn_req_t *req, const storage_row_t *row, st_backend_t **out,
                          st_err_t *err);
 
-/* Whether a local root lies below one of the allowed roots. */
-bool storage_root_allowed(const char *root);
+/* Whether a local root is <R>/<account> or lies below it, for R the local_root or one of the
+ * local_allowed_roots: one account's storage never reaches into another's folder. */
+bool storage_root_allowed(const char *root, const char *account_id);
 
 /* Reply helper: set the request's error from an st_err_t (keeping a callback's own). */
 int storage_fail(pn_req_t *req, const char *op, const st_err_t *e);

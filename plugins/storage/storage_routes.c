@@ -180,9 +180,10 @@ prepare(pn_req_t *req, const char *type, const char *id, json_t *conf, char **st
         return pn_fail(req, PN_E_INVALID, "configuration is not valid for provider %s", type);
     if (strcmp(type, "local") == 0) {
         const char *root = json_string_value(json_object_get(conf, "root"));
-        if (root[0] != '/' || !storage_root_allowed(root)) {
+        if (root[0] != '/' || !storage_root_allowed(root, account)) {
             pn_fail_field(req, "configuration.root",
-                          "must be an absolute folder below an allowed root");
+                          "must be <root>/<account id> or below it, for the plugin's local_root "
+                          "or one of its local_allowed_roots");
             return pn_fail(req, PN_E_INVALID, "configuration is not valid for provider local");
         }
     }

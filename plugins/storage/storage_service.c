@@ -30,12 +30,19 @@ storage_is_uuid(const char *s)
 }
 
 bool
-storage_root_allowed(const char *root)
+storage_root_allowed(const char *root, const char *account_id)
 {
+    if (root == NULL || account_id == NULL || !storage_is_uuid(account_id))
+        return false;
     for (int i = 0; i < storage_settings.nroots; i++) {
         const char *base = storage_settings.roots[i];
         size_t n = strlen(base);
-        if (strncmp(root, base, n) == 0 && (root[n] == '/' || (n == 1 && base[0] == '/')))
+        if (n == 1) /* "/" */
+            n = 0;
+        if (strncmp(root, base, n) != 0 || root[n] != '/' || strncmp(root + n + 1, account_id, 36))
+            continue;
+        char end = root[n + 1 + 36];
+        if (end == '\0' || end == '/')
             return true;
     }
     return false;
@@ -184,7 +191,7 @@ storage_backend_open(pn_req_t *req, const storage_row_t *row, st_backend_t **out
         return rc;
     if (strcmp(row->provider_type, "local") == 0) {
         const char *root = json_string_value(json_object_get(row->pub, "root"));
-        if (root == NULL || !storage_root_allowed(root))
+        if (root == NULL || !storage_root_allowed(root, row->account_id))
             return st_fail(err, PN_E_INTERNAL,
                            "local storage root is outside the allowed roots (plugins.storage)");
     }

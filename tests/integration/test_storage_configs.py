@@ -167,6 +167,10 @@ class StorageConfigs(unittest.TestCase):
         sealed = json.loads(stored)["credentials"]
         self.assertEqual(sealed["alg"], "A256GCM")
         self.assertTrue(sealed["ct"] and sealed["nonce"])
+        # Nor in the audit trail of the requests that carried them.
+        audit = self.db.query("SELECT coalesce(string_agg(details::text, ' '), '') FROM audit_logs")
+        self.assertNotIn(SECRET, audit)
+        self.assertNotIn(KEY_ID, audit)
 
     def test_validation_per_provider(self):
         cases = [
@@ -184,6 +188,12 @@ class StorageConfigs(unittest.TestCase):
              "configuration.root"),
             ({"name": "x", "provider_type": "local",
               "configuration": {"root": self.root + "/../escape"}}, "configuration"),
+            # Another account's folder, or a name that only starts like ours.
+            ({"name": "x", "provider_type": "local",
+              "configuration": {"root": f"{self.root}/{self.other_account}/mine"}},
+             "configuration.root"),
+            ({"name": "x", "provider_type": "local",
+              "configuration": {"root": f"{self.root}/{self.account}x"}}, "configuration.root"),
             ({"name": "x", "provider_type": "ftp", "configuration": {}}, "provider_type"),
             ({"name": "", "provider_type": "local"}, "name"),
         ]
@@ -195,6 +205,10 @@ class StorageConfigs(unittest.TestCase):
                             (body, r.doc))
             self.assert_masked(r)
         self.assertEqual(self.db.query("SELECT count(*) FROM file_storages WHERE name = 'x'"), "0")
+        # A folder of its own below the account's is fine.
+        s = self.create({"name": "local custom", "provider_type": "local",
+                         "configuration": {"root": f"{self.root}/{self.account}/custom"}})
+        self.assertEqual(s["configuration"]["root"], f"{self.root}/{self.account}/custom")
 
     def test_update_merges_and_keeps_credentials(self):
         s = self.create(s3_body("s3 update"))

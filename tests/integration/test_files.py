@@ -373,6 +373,39 @@ class Files(unittest.TestCase):
                                            headers={"X-Share-Password": "right password"}), 429)
         fs.redis_cmd("DEL", "pn:files:sharepw:ip:127.0.0.1")
 
+    # ---- events ----
+
+    def test_upload_and_delete_publish_events(self):
+        sock = socket.create_connection(("127.0.0.1", self.s.srv.port), timeout=10)
+        try:
+            sock.sendall((f"GET /api/v1/events?channels=files.files HTTP/1.1\r\nHost: t\r\n"
+                          f"Accept: text/event-stream\r\nAuthorization: Bearer {self.t}\r\n\r\n"
+                          ).encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                c = sock.recv(65536)
+                self.assertTrue(c, buf)
+                buf += c
+            self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
+            time.sleep(0.3)  # the subscription is in place before the upload
+            f = self.s.upload(b"evented", "ev.txt")
+            self.ok("DELETE", f"/api/v1/files/{f['id']}")
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not (
+                    b"file.uploaded" in buf and b"file.deleted" in buf and buf.count(f["id"].encode()) >= 2):
+                try:
+                    c = sock.recv(65536)
+                except socket.timeout:
+                    break
+                if not c:
+                    break
+                buf += c
+            self.assertIn(b"file.uploaded", buf)
+            self.assertIn(b"file.deleted", buf)
+            self.assertGreaterEqual(buf.count(f["id"].encode()), 2)
+        finally:
+            sock.close()
+
     # ---- processing jobs and worker routes ----
 
     def test_processing_jobs_and_worker_routes(self):

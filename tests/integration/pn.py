@@ -232,6 +232,9 @@ def base_env(db):
         # themselves set their own low values.
         "POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": "100000",
         "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "1000000",
+        # Tests change roles and users behind the API's back with SQL and expect the next
+        # request to see it; test_principal_cache.py runs with the cache on.
+        "POWERNODE_AUTH_PRINCIPAL_CACHE_SECONDS": "0",
     })
     return env
 

@@ -9,6 +9,7 @@
 
 #include "../audit/audit.h"
 #include "../auth/auth.h"
+#include "../auth/pcache.h"
 #include "../core/envelope.h"
 #include "../core/log.h"
 #include "../router/decode.h"
@@ -227,6 +228,19 @@ render_error(pn_req_t *req)
         (void)pnk_http_response_header(req->http, req->resp, "Retry-After", "5");
 }
 
+/* A successful change through an admin route may change who can do what: every instance drops
+ * its cached principals (auth/pcache.h). Coarse on purpose: such changes are rare. */
+static void
+note_identity_change(pn_req_t *req)
+{
+    int m = req->http->method_id;
+
+    if (req->route && req->route->perm && strncmp(req->route->perm, "admin.", 6) == 0 &&
+        (m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE) &&
+        req->resp->status < 400)
+        pnk_pcache_changed();
+}
+
 void
 pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *resp)
 {
@@ -266,6 +280,7 @@ pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *res
     if (req->db && pnk_db_in_tx(req->db))
         pnk_req_db_rollback(req);
     pnk_audit_request(req);
+    note_identity_change(req);
     if (req->db) {
         pnk_db_release(pnk_request_db(), req->db);
         req->db = NULL;

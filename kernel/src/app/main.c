@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "../auth/auth.h"
+#include "../auth/pcache.h"
 #include "../core/log.h"
 #include "../events/events.h"
 #include "../redis/redis.h"
@@ -209,6 +210,8 @@ setup_auth(char *err, size_t errlen)
         .rate_limit_ip = (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_ip_per_minute"),
         .rate_limit_user =
             (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_user_per_minute"),
+        .principal_cache_seconds =
+            pnk_config_double(pnk_app.config, "auth", "principal_cache_seconds"),
     };
     return pnk_auth_init(&cfg, err, errlen) == PN_OK ? 0 : -1;
 }
@@ -342,7 +345,7 @@ connect_stores(char *err, size_t errlen)
     if (pnk_app.db == NULL)
         return -1;
     pnk_request_set_db(pnk_app.db);
-    return 0;
+    return pnk_pcache_start(err, errlen);
 }
 
 static void

@@ -91,6 +91,8 @@ static const pn_config_key_t auth_keys[] = {
      "login, refresh and mfa requests per client IP per minute; 0 = no limit"},
     {"rate_limit_user_per_minute", PN_CFG_INT, "600", 0, 1000000,
      "authenticated requests per user or API key per minute; 0 = no limit"},
+    {"principal_cache_seconds", PN_CFG_DOUBLE, "2", 0, 60,
+     "seconds a signed-in user's permissions may be reused without a database read"},
     PN_CONFIG_END,
 };
 

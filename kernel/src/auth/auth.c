@@ -3,6 +3,7 @@
  * Request handling is in auth_authn.c, token issuing in auth_issue.c, routes in auth_routes.c.
  */
 #include "auth.h"
+#include "pcache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen)
     access_ttl = ttl;
     policy = pol;
     OPENSSL_cleanse(&pol, sizeof pol);
+    pnk_pcache_configure(cfg->principal_cache_seconds);
     return PN_OK;
 }
 
@@ -140,6 +142,7 @@ pnk_auth_fini(void)
     access_ttl = PNK_AUTH_ACCESS_TTL;
     OPENSSL_cleanse(&policy, sizeof policy);
     pnk_auth_registry_set(NULL, 0);
+    pnk_pcache_stop();
 }
 
 const pnk_auth_policy_t *

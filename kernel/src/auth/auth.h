@@ -58,6 +58,9 @@ typedef struct pnk_auth_config {
     int lockout_seconds;   /* 0 = PNK_AUTH_LOCKOUT_SECONDS */
     int rate_limit_ip;     /* login, refresh and mfa requests per client IP per minute; 0 = off */
     int rate_limit_user;   /* authenticated requests per user or API key per minute; 0 = off */
+    /* Seconds a user's principal may be served from the in-process cache (pcache.h); 0 turns
+     * the cache off. Changes through the API apply at once everywhere regardless. */
+    double principal_cache_seconds;
 } pnk_auth_config_t;
 
 /* Check the configuration (issuer, audience, key lengths >= 32 bytes, unique kids, the master

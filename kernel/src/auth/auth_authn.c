@@ -1,7 +1,7 @@
 /*
  * Authentication of one request: the bearer token or API key, the route kind (user or
- * service), the denylist and rate limit in Redis, and the principal loaded from the database
- * on every request so that disabling a user or an account takes effect at once.
+ * service), the denylist and rate limit in Redis, and the principal: from the database, or
+ * from the short-lived cache that every identity change through the API empties (pcache.h).
  * Authorization against the route's permission is the last step.
  */
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "auth_int.h"
 #include "guard.h"
+#include "pcache.h"
 
 #include "../core/log.h"
 
@@ -85,6 +86,17 @@ load_user(pn_req_t *req, const pnk_jwt_claims_t *c)
     if (!uuid_shape(c->sub) || !uuid_shape(c->acct))
         return invalid_token(req, "sub or acct is not a uuid");
 
+    pnk_principal_t *p = &req->principal;
+    p->user_id = pnk_arena_strdup(req->arena, c->sub);
+    p->account_id = pnk_arena_strdup(req->arena, c->acct);
+    p->token_id = pnk_arena_strdup(req->arena, c->jti);
+    if (!p->user_id || !p->account_id || !p->token_id)
+        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    if (pnk_pcache_get(c->sub, c->acct, req->arena, p)) {
+        p->kind = PNK_PRINCIPAL_USER;
+        return PN_OK;
+    }
+
     const char *params[2] = {c->sub, c->acct};
     pn_rows_t *rows = NULL;
     int rc = pnk_req_db_query(req, sql_user, 2, params, &rows);
@@ -93,15 +105,9 @@ load_user(pn_req_t *req, const pnk_jwt_claims_t *c)
     if (pnk_rows_count(rows) != 1)
         return invalid_token(req, "user or account missing or not active");
 
-    pnk_principal_t *p = &req->principal;
     const char *all = pnk_rows_value(rows, 0, 1);
     p->all_perms = all && strcmp(all, "t") == 0;
     p->email = pnk_rows_value(rows, 0, 0);
-    p->user_id = pnk_arena_strdup(req->arena, c->sub);
-    p->account_id = pnk_arena_strdup(req->arena, c->acct);
-    p->token_id = pnk_arena_strdup(req->arena, c->jti);
-    if (!p->user_id || !p->account_id || !p->token_id)
-        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
 
     if (!p->all_perms) {
         if ((rc = pnk_req_db_query(req, sql_perms, 2, params, &rows)) != PN_OK)
@@ -121,6 +127,7 @@ load_user(pn_req_t *req, const pnk_jwt_claims_t *c)
         }
     }
     p->kind = PNK_PRINCIPAL_USER;
+    pnk_pcache_put(c->sub, c->acct, p);
     return PN_OK;
 }
 

@@ -1,0 +1,220 @@
+/* The principal cache and its cross-instance invalidation; see pcache.h. */
+#include "pcache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/log.h"
+#include "../redis/redis.h"
+
+#define BUCKETS 1024
+#define MAX_ENTRIES 20000
+#define CHANNEL "pn:identity:changed"
+
+typedef struct entry {
+    struct entry *next;
+    char key[80]; /* "<user>/<account>" */
+    double loaded;
+    char *email;
+    bool all_perms;
+    char **perms;
+    size_t nperms;
+} entry_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static entry_t *table[BUCKETS];
+static size_t count;
+static double ttl;
+static atomic_bool subscribed;
+static pnk_redis_sub_t *sub;
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+entry_free(entry_t *e)
+{
+    for (size_t i = 0; i < e->nperms; i++)
+        free(e->perms[i]);
+    free(e->perms);
+    free(e->email);
+    free(e);
+}
+
+static void
+clear_locked(void)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        while (table[b]) {
+            entry_t *e = table[b];
+            table[b] = e->next;
+            entry_free(e);
+        }
+    count = 0;
+}
+
+void
+pnk_pcache_configure(double ttl_seconds)
+{
+    pthread_mutex_lock(&lock);
+    ttl = ttl_seconds;
+    clear_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+static unsigned
+hash(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h % BUCKETS;
+}
+
+static bool
+make_key(char out[80], const char *user, const char *account)
+{
+    size_t u = strlen(user), a = strlen(account);
+    if (u + a + 2 > 80)
+        return false;
+    memcpy(out, user, u);
+    out[u] = '/';
+    memcpy(out + u + 1, account, a + 1);
+    return true;
+}
+
+bool
+pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena,
+               pnk_principal_t *p)
+{
+    char key[80];
+    bool hit = false;
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+        return false;
+    double now = now_s();
+    pthread_mutex_lock(&lock);
+    for (entry_t *e = table[hash(key)]; e; e = e->next) {
+        if (strcmp(e->key, key) != 0 || now - e->loaded > ttl)
+            continue;
+        p->email = pnk_arena_strdup(arena, e->email);
+        p->all_perms = e->all_perms;
+        p->nperms = e->nperms;
+        p->perms = e->nperms ? pnk_arena_calloc(arena, e->nperms, sizeof(*p->perms)) : NULL;
+        hit = p->email != NULL && (e->nperms == 0 || p->perms != NULL);
+        for (size_t i = 0; hit && i < e->nperms; i++)
+            hit = (p->perms[i] = pnk_arena_strdup(arena, e->perms[i])) != NULL;
+        break;
+    }
+    pthread_mutex_unlock(&lock);
+    return hit;
+}
+
+void
+pnk_pcache_put(const char *user_id, const char *account_id, const pnk_principal_t *p)
+{
+    char key[80];
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+        return;
+    entry_t *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return;
+    memcpy(e->key, key, sizeof key);
+    e->loaded = now_s();
+    e->email = strdup(p->email ? p->email : "");
+    e->all_perms = p->all_perms;
+    e->perms = p->nperms ? calloc(p->nperms, sizeof(*e->perms)) : NULL;
+    bool ok = e->email && (p->nperms == 0 || e->perms);
+    for (size_t i = 0; ok && i < p->nperms; i++) {
+        ok = (e->perms[i] = strdup(p->perms[i])) != NULL;
+        e->nperms += ok;
+    }
+    if (!ok) {
+        entry_free(e);
+        return;
+    }
+    pthread_mutex_lock(&lock);
+    unsigned b = hash(key);
+    /* Replace an older entry for the same key; a full table is simply emptied (entries live
+     * seconds, so this only bounds memory under a flood of distinct users). */
+    for (entry_t **pp = &table[b]; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->key, key) == 0) {
+            entry_t *old = *pp;
+            *pp = old->next;
+            entry_free(old);
+            count--;
+            break;
+        }
+    if (count >= MAX_ENTRIES)
+        clear_locked();
+    e->next = table[b];
+    table[b] = e;
+    count++;
+    pthread_mutex_unlock(&lock);
+}
+
+static void
+drop_all(void)
+{
+    pthread_mutex_lock(&lock);
+    clear_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+void
+pnk_pcache_changed(void)
+{
+    drop_all();
+    if (pnk_redis_publish(CHANNEL, "1", 1) != PN_OK) {
+        /* Other instances would keep stale entries until they expire: say so. */
+        PNK_WARN("auth", "identity change not broadcast; other instances refresh within %.0fs",
+                 ttl);
+    }
+}
+
+static void
+on_message(void *ud, const char *channel, const char *msg, size_t len)
+{
+    (void)ud;
+    (void)channel;
+    (void)msg;
+    (void)len;
+    drop_all();
+}
+
+int
+pnk_pcache_start(char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    if (ttl <= 0)
+        return 0;
+    sub = pnk_redis_subscribe(CHANNEL, on_message, NULL);
+    if (sub == NULL) {
+        /* Not fatal: without the subscription the cache is simply not used. */
+        PNK_WARN("auth", "principal cache off: cannot subscribe to %s", CHANNEL);
+        return 0;
+    }
+    atomic_store(&subscribed, true);
+    return 0;
+}
+
+void
+pnk_pcache_stop(void)
+{
+    atomic_store(&subscribed, false);
+    if (sub)
+        pnk_redis_unsubscribe(sub);
+    sub = NULL;
+    drop_all();
+}

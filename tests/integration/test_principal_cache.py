@@ -1,0 +1,73 @@
+"""The principal cache (kernel/src/auth/pcache.h) with two server instances: a signed-in
+user's permissions are served from memory, and a change through the API on one instance
+applies on the other at once (Redis broadcast), without waiting for the cache to expire."""
+import unittest
+
+import pn
+
+MEMBER_EMAIL = "cached-member@example.test"
+MEMBER_PASSWORD = "another long passphrase"
+
+
+class PrincipalCache(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = pn.Database()
+        # A long lifetime, so only the broadcast can explain a change being seen at once.
+        env = {"POWERNODE_AUTH_PRINCIPAL_CACHE_SECONDS": "60"}
+        cls.a = pn.Server(cls.db, "", env=env)
+        cls.b = pn.Server(cls.db, "", env=env)
+        cls.a.create_admin()
+        cls.admin = cls.a.login()
+
+    @classmethod
+    def tearDownClass(cls):
+        codes = [cls.a.stop(), cls.b.stop()]
+        cls.db.drop()
+        assert codes == [0, 0], codes
+
+    def test_api_changes_apply_on_every_instance_at_once(self):
+        r = self.a.request("POST", "/api/v1/users", {"email": MEMBER_EMAIL, "name": "Member",
+                                                     "password": MEMBER_PASSWORD},
+                           token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        uid = r.doc["data"]["id"]
+        member = self.b.login(MEMBER_EMAIL, MEMBER_PASSWORD)
+        # Warm B's cache: the member may not read the plugin list.
+        for _ in range(3):
+            pn.assert_envelope(self, self.b.request("GET", "/api/v1/system/plugins",
+                                                    token=member), 403)
+
+        # Behind the API's back the cache hides a change: this shows it is really used.
+        role_admin = self.db.query("SELECT id FROM roles WHERE name = 'admin' "
+                                   "AND account_id IS NULL")
+        self.db.query(f"INSERT INTO user_roles (user_id, role_id) VALUES ('{uid}', "
+                      f"'{role_admin}')")
+        pn.assert_envelope(self, self.b.request("GET", "/api/v1/system/plugins", token=member),
+                           403)
+        self.db.query(f"DELETE FROM user_roles WHERE user_id = '{uid}' AND role_id = "
+                      f"'{role_admin}'")
+
+        # Through the API on A: a role that can read the plugin list, given to the member.
+        r = self.a.request("POST", "/api/v1/roles", {"name": "plugin readers",
+                                                     "permissions": ["admin.system.read"]},
+                           token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        role = r.doc["data"]["id"]
+        member_role = self.db.query("SELECT id FROM roles WHERE name = 'member' "
+                                    "AND account_id IS NULL")
+        r = self.a.request("PATCH", f"/api/v1/users/{uid}", {"roles": [member_role, role]},
+                           token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        r = self.b.request("GET", "/api/v1/system/plugins", token=member)
+        self.assertEqual(r.status, 200, r)
+
+        # Disabled on A: refused on B with the very next request.
+        r = self.a.request("PATCH", f"/api/v1/users/{uid}", {"status": "disabled"},
+                           token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        pn.assert_envelope(self, self.b.request("GET", "/api/v1/auth/me", token=member), 401)
+
+
+if __name__ == "__main__":
+    pn.main()

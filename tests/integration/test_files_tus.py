@@ -137,6 +137,34 @@ class Tus(unittest.TestCase):
         self.assertEqual(self.staging(), set())
         self.consistent()
 
+    def test_reservation_left_by_a_crash_is_swept(self):
+        """What a server killed between reserving and committing leaves: a reservation row,
+        counted bytes and a blob without a file row. The sweeper gives all of it back."""
+        self.s.upload(b"x", "make-the-default-storage.txt")
+        before = self.s.usage()
+        sid = self.s.q(f"SELECT id FROM file_storages WHERE account_id = '{self.s.account}'")
+        uid, fid, vid = (str(__import__("uuid").uuid4()) for _ in range(3))
+        key = f"acct/{self.s.account}/files/{fid}/{vid}"
+        path = os.path.join(self.s.root, self.s.account, key)
+        os.makedirs(os.path.dirname(path))
+        with open(path, "wb") as f:
+            f.write(b"o" * 4096)
+        self.s.q(f"INSERT INTO file_uploads (id, account_id, storage_id, kind, upload_length,"
+                 f" storage_key, file_id, version_id, expires_at) VALUES ('{uid}',"
+                 f" '{self.s.account}', '{sid}', 'simple', 4096, '{key}', '{fid}', '{vid}',"
+                 f" now() - interval '1 minute');"
+                 f"UPDATE files_account_usage SET used_bytes = used_bytes + 4096"
+                 f" WHERE account_id = '{self.s.account}';"
+                 f"UPDATE file_storages SET used_bytes = used_bytes + 4096 WHERE id = '{sid}'")
+        self.assertEqual(self.s.usage(), (before[0] + 4096, before[1] + 4096))
+        d = self.call("POST", "/api/v1/worker/files/sweep", token=self.s.service_token()).doc["data"]
+        self.assertGreaterEqual(d["expired_uploads"], 1)
+        self.assertFalse(os.path.exists(path))
+        self.assertEqual(self.s.usage(), before)
+        self.assertEqual(self.s.q(f"SELECT count(*) FROM file_uploads WHERE id = '{uid}'"), "0")
+        self.assertEqual(self.s.q("SELECT count(*) FROM file_blob_deletions"), "0")
+        self.consistent()
+
     def test_new_version_through_tus(self):
         f = self.s.upload(b"v1", "doc.txt")
         r = self.create(2, file_id=f["id"], change_description="tus v2")

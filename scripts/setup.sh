@@ -50,6 +50,7 @@ fi
 pn_secret_ensure "$SECRETS" POWERNODE_JWT_KEY "$(pn_random_hex 32)"
 pn_secret_ensure "$SECRETS" WORKER_SERVICE_TOKEN "$(pn_random_hex 32)"
 pn_secret_ensure "$SECRETS" POWERNODE_MASTER_KEY "$(pn_random_hex 32)"
+pn_secret_ensure "$SECRETS" POWERNODE_PLUGINS_STORAGE_MASTER_KEY "$(pn_random_hex 32)"
 pn_log "secrets: ${SECRETS#"$PN_ROOT"/} (mode 0600)"
 
 if [[ -f $CONFIG ]]; then
@@ -116,7 +117,14 @@ else
     pn_secret_ensure "$ADMIN_ENV" POWERNODE_ADMIN_PASSWORD "$password"
 fi
 
-pn_server_start "$SERVER" "$CONFIG" "$PIDFILE" "$LOGFILE" "$VAR/env" "$SECRETS"
+# Settings that follow this checkout's state, rewritten on every run (the config file is
+# generated once and then belongs to the operator): the built UI and where local storage lives.
+mkdir -p "$VAR/storage"
+{
+    echo "POWERNODE_PLUGINS_STORAGE_LOCAL_ROOT=$VAR/storage"
+    [[ ! -f $PN_ROOT/frontend/dist/index.html ]] || echo "POWERNODE_PATHS_UI=$PN_ROOT/frontend/dist"
+} >"$VAR/server.env"
+pn_server_start "$SERVER" "$CONFIG" "$PIDFILE" "$LOGFILE" "$VAR/env" "$SECRETS" "$VAR/server.env"
 healthy() {
     pn_pid_alive "$PIDFILE" || return 2
     pn_http_ok "$HEALTH_URL"

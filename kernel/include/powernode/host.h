@@ -241,6 +241,16 @@ typedef struct pn_host {
      * requests get the headers and no body. Check PN_HOST_HAS(host, reply_fd) first. */
     int (*reply_fd)(pn_req_t *req, int status, const char *content_type, int fd, uint64_t offset,
                     uint64_t length);
+    /* As redis_command, on the job queue database (Redis DB 1 by default): for plugins that
+     * show or manage queues (the server reads and edits queues; it never runs jobs). Check
+     * PN_HOST_HAS(host, queue_command) first. */
+    int (*queue_command)(pn_req_t *req, int argc, const char *const *argv, const size_t *argvlen,
+                         json_t **reply);
+    /* As event_publish, for a named account: service routes (the worker reporting a finished
+     * job) have no account of their own. account_id must come from the server's own rows,
+     * never from input. Steals data. Check PN_HOST_HAS(host, event_publish_account) first. */
+    int (*event_publish_account)(pn_req_t *req, const char *account_id, const char *channel,
+                                 const char *type, json_t *data);
 } pn_host_t;
 
 /* Whether the host provides member m (for members appended after the plugin's ABI). */

@@ -386,7 +386,27 @@ host_redis_command(pn_req_t *req, int argc, const char *const *argv, const size_
 }
 
 static int
-host_event_publish(pn_req_t *req, const char *channel, const char *type, json_t *data)
+host_queue_command(pn_req_t *req, int argc, const char *const *argv, const size_t *argvlen,
+                   json_t **reply)
+{
+    char err[256];
+    json_t *r = NULL;
+    int rc = pnk_redis_command(PNK_REDIS_QUEUE, argc, argv, argvlen, reply ? &r : NULL, err,
+                               sizeof err);
+
+    if (rc != PN_OK) {
+        PNK_WARN("redis", "queue command failed: %s", err);
+        return pnk_fail(req, rc, rc == PN_E_UNAVAILABLE ? "job queue unavailable"
+                                                        : "job queue error");
+    }
+    if (reply)
+        *reply = pnk_req_keep_json(req, r);
+    return PN_OK;
+}
+
+static int
+publish_for(pn_req_t *req, const char *account_id, const char *channel, const char *type,
+            json_t *data)
 {
     char err[256];
     const char *owner = req->plugin ? req->plugin->name : NULL;
@@ -400,11 +420,27 @@ host_event_publish(pn_req_t *req, const char *channel, const char *type, json_t 
         return pnk_fail(req, PN_E_INTERNAL, "event channel must be %s.<resource>",
                         owner ? owner : "<plugin>");
     }
-    int rc = pnk_events_publish(req->principal.account_id, channel, type, data, NULL, err,
-                                sizeof err);
+    int rc = pnk_events_publish(account_id, channel, type, data, NULL, err, sizeof err);
     if (rc == PN_E_INVALID)
         return pnk_fail(req, PN_E_INTERNAL, "event not published: %s", err);
     return rc == PN_OK ? PN_OK : pnk_fail(req, rc, "event could not be published");
+}
+
+static int
+host_event_publish(pn_req_t *req, const char *channel, const char *type, json_t *data)
+{
+    return publish_for(req, req->principal.account_id, channel, type, data);
+}
+
+static int
+host_event_publish_account(pn_req_t *req, const char *account_id, const char *channel,
+                           const char *type, json_t *data)
+{
+    if (account_id == NULL) {
+        json_decref(data);
+        return pnk_fail(req, PN_E_INTERNAL, "event_publish_account needs an account");
+    }
+    return publish_for(req, account_id, channel, type, data);
 }
 
 static int
@@ -498,4 +534,6 @@ const pn_host_t pnk_host = {
     .event_publish = host_event_publish,
     .job_enqueue = host_job_enqueue,
     .reply_fd = host_reply_fd,
+    .queue_command = host_queue_command,
+    .event_publish_account = host_event_publish_account,
 };

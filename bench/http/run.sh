@@ -217,8 +217,16 @@ else
 fi
 if [[ -z $db_note ]]; then
     wrk_series dbroute "$BASE_URL/api/v1/hello/greetings/$greeting_id" -H "Authorization: Bearer $token"
+    # (f) the identity path alone: token check, denylist + rate count in Redis, permissions.
+    wrk_series authme "$BASE_URL/api/v1/auth/me" -H "Authorization: Bearer $token"
 else
     pn_warn "db route skipped: $db_note"
+fi
+
+# (g) one password hash at the server's cost (argon2id), median of 15
+hash_ms="n/a"
+if [[ -x $BUILD/bench/bench_hash_time ]]; then
+    hash_ms=$("$BUILD/bench/bench_hash_time" 15 || echo n/a)
 fi
 
 # ---------------------------------------------------------------- (d) pgbench, same SELECT
@@ -281,6 +289,8 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "n/a" || b == "n/a" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'
 }
 h_rps=$(fig health rps) n_rps=$(fig nginx rps) d_rps=$(fig dbroute rps) p_rps=$(fig pgbench rps)
+a_rps=$(fig authme rps)
+r_auth=$(ratio "$a_rps" "$h_rps")
 r_health=$(ratio "$h_rps" "$n_rps")
 r_db=$(ratio "$d_rps" "$p_rps")
 
@@ -294,11 +304,14 @@ report=$(
     printf '%-44s %12s %10s\n' "(c) GET /health (nginx, same bytes)" "$n_rps" "$(fig nginx p99)"
     printf '%-44s %12s %10s\n' "(b) GET /api/v1/hello/greetings/<id>" "$d_rps" "$(fig dbroute p99)"
     printf '%-44s %12s %10s\n' "(d) pgbench same SELECT (-M prepared -c8 -j2)" "$p_rps" "$(fig pgbench p99)"
+    printf '%-44s %12s %10s\n' "(f) GET /api/v1/auth/me" "$a_rps" "$(fig authme p99)"
     echo
     printf '%-44s %12s   target >= 0.6\n' "ratio health / nginx" "$r_health"
     printf '%-44s %12s   target >= 0.5\n' "ratio db route / pgbench" "$r_db"
     printf '%-44s %12s   target < 30\n' "(e) server idle RSS MiB" "$rss_mib"
-    for n in health nginx dbroute; do
+    printf '%-44s %12s   target >= 0.8\n' "ratio /auth/me / health" "$r_auth"
+    printf '%-44s %12s\n' "(g) one argon2id hash, ms (m=19456 t=2 p=1)" "$hash_ms"
+    for n in health nginx dbroute authme; do
         [[ ! -s $TMP/$n.errors ]] || echo "WARNING $n: $(sort -u "$TMP/$n.errors" | tr -s ' ' | paste -sd';')"
     done
     [[ -z $db_note ]] || echo "(b) skipped: $db_note"

@@ -1,0 +1,296 @@
+/* The four processing jobs as seen by the server: fetch the processing job, mark it
+ * processing, download the file into the attempt's private directory, process it (media.h),
+ * upload derivatives, merge metadata, and complete or fail the job with a clear message. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "files.h"
+#include "media.h"
+
+static const char *const limit_keys[] = {
+    "max_pixels",      "max_side",  "max_frames",       "max_image_bytes",
+    "max_av_bytes",    "max_streams", "av_deadline",    "probesize",
+    "analyzeduration", "max_metadata_bytes", "quality", "thumbnail_format"};
+
+int
+fj_init(const pn_job_host_t *host)
+{
+    char err[FM_ERRLEN];
+    if (fm_init(err, sizeof err)) {
+        host->log(NULL, PN_JOB_LOG_ERROR, "files: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* job_plugins.files.<key>; a bad value fails the job rather than guessing. */
+static int
+limits(pn_job_t *job, fm_limits_t *l)
+{
+    char err[FM_ERRLEN];
+    fm_limits_default(l);
+    for (size_t i = 0; i < sizeof limit_keys / sizeof limit_keys[0]; i++) {
+        const char *v = pn_job_config(job, limit_keys[i]);
+        if (v && fm_limits_set(l, limit_keys[i], v, err, sizeof err)) {
+            pn_job_fail(job, "job_plugins.files.%s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool
+uuid_like(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F') || s[i] == '-'))
+            return false;
+    return true;
+}
+
+static const json_t *
+data_of(const pn_job_response_t *r)
+{
+    return json_object_get(r->body, "data");
+}
+
+/* One JSON call; 0 on 2xx, else the job result to return (reason set). */
+static int
+call(pn_job_t *job, const char *method, const char *path, const json_t *body,
+     pn_job_response_t *res)
+{
+    *res = (pn_job_response_t){0};
+    if (pn_job_api(job, method, path, body, NULL, res) != 0) {
+        pn_job_fail(job, "%s %s: no answer (status %ld)", method, path, res->status);
+        return PN_JOB_API_ERROR;
+    }
+    if (res->status >= 200 && res->status < 300)
+        return 0;
+    const char *why = json_string_value(json_object_get(res->body, "error"));
+    pn_job_fail(job, "%s %s: %ld %s", method, path, res->status, why ? why : "");
+    /* 404: the file or job is gone; other 4xx: our request is wrong and retrying won't help. */
+    return res->status >= 400 && res->status < 500 && res->status != 408 && res->status != 429
+               ? PN_JOB_DEAD
+               : PN_JOB_API_ERROR;
+}
+
+static int
+set_status(pn_job_t *job, const char *id, const char *status, json_t *result, json_t *error)
+{
+    char path[160];
+    pn_job_response_t res;
+    snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
+    json_t *b = json_pack("{s:s}", "status", status);
+    if (result)
+        json_object_set(b, "result_data", result);
+    if (error)
+        json_object_set(b, "error_details", error);
+    int rc = call(job, "PATCH", path, b, &res);
+    json_decref(b);
+    json_decref(res.body);
+    return rc;
+}
+
+/* The raw-body transfers need the SDK's file calls (see README "Missing"). */
+static int
+download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
+{
+#ifdef PN_JOB_HAVE_API_FILE
+    char path[160];
+    pn_job_response_t res = {0};
+    snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
+    if (!PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
+        pn_job_fail(job, "this worker has no api_download in its job SDK");
+        return PN_JOB_ERROR;
+    }
+    int rc = pn_job_host_->api_download(job, path, dest, max, &res);
+    json_decref(res.body);
+    if (rc != 0 || res.status != 200) {
+        pn_job_fail(job, "GET %s: %ld", path, res.status);
+        return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
+    }
+    return 0;
+#else
+    (void)file_id, (void)dest, (void)max;
+    pn_job_fail(job, "cannot download file content: the job SDK has no raw-body API call yet");
+    return PN_JOB_ERROR;
+#endif
+}
+
+static int
+upload(pn_job_t *job, const char *file_id, const char *kind, const char *name, const char *src,
+       const char *mime)
+{
+#ifdef PN_JOB_HAVE_API_FILE
+    char path[256];
+    pn_job_response_t res = {0};
+    snprintf(path, sizeof path, "/api/v1/worker/files/%s/derivatives?kind=%s&name=%s", file_id,
+             kind, name);
+    if (!PN_JOB_HOST_HAS(pn_job_host_, api_upload)) {
+        pn_job_fail(job, "this worker has no api_upload in its job SDK");
+        return PN_JOB_ERROR;
+    }
+    int rc = pn_job_host_->api_upload(job, path, src, mime, NULL, &res);
+    json_decref(res.body);
+    if (rc != 0 || res.status < 200 || res.status >= 300) {
+        pn_job_fail(job, "POST %s: %ld", path, res.status);
+        return PN_JOB_API_ERROR;
+    }
+    return 0;
+#else
+    (void)file_id, (void)kind, (void)name, (void)src, (void)mime;
+    pn_job_fail(job, "cannot upload a derivative: the job SDK has no raw-body API call yet");
+    return PN_JOB_ERROR;
+#endif
+}
+
+/* Only the sizes the job asked for ({"sizes": ["small", ...]}); all when it names none. */
+static bool
+wanted(const json_t *params, const char *size)
+{
+    const json_t *sizes = json_object_get(params, "sizes"), *v;
+    size_t i;
+    if (!json_is_array(sizes) || json_array_size(sizes) == 0)
+        return true;
+    json_array_foreach(sizes, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), size))
+        return true;
+    return false;
+}
+
+static int
+deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limits_t *l,
+        const json_t *params, const char *dir)
+{
+    for (int i = 0; i < FM_NSIZES; i++) {
+        if (!o->thumbs[i].data || !wanted(params, fm_size_names[i]))
+            continue;
+        char name[64], src[PATH_MAX];
+        snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l));
+        snprintf(src, sizeof src, "%s/%s-%s", dir, o->derivative_kind, name);
+        FILE *f = fopen(src, "wbx");
+        bool ok = f && fwrite(o->thumbs[i].data, 1, o->thumbs[i].len, f) == o->thumbs[i].len;
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (!ok) {
+            pn_job_fail(job, "cannot write %s in the work directory", name);
+            return PN_JOB_ERROR;
+        }
+        int rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l));
+        if (rc)
+            return rc;
+    }
+    if (o->file_patch && json_object_size(o->file_patch)) {
+        char path[160];
+        pn_job_response_t res;
+        snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
+        int rc = call(job, "PATCH", path, o->file_patch, &res);
+        json_decref(res.body);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+run(pn_job_t *job, const json_t *args, fm_kind_t kind)
+{
+    const char *id = json_string_value(json_array_get(args, 0));
+    fm_limits_t l;
+    if (!uuid_like(id)) {
+        pn_job_fail(job, "argument 1 must be a processing job id");
+        return PN_JOB_DEAD;
+    }
+    if (limits(job, &l))
+        return PN_JOB_DEAD;
+    char path[160];
+    pn_job_response_t res;
+    snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
+    int rc = call(job, "GET", path, NULL, &res);
+    if (rc) {
+        json_decref(res.body);
+        return rc;
+    }
+    const json_t *pj = data_of(&res);
+    const char *status = json_string_value(json_object_get(pj, "status"));
+    const char *fid = json_string_value(json_object_get(pj, "file_object_id"));
+    char file_id[80];
+    json_t *params = json_incref(json_object_get(pj, "job_parameters"));
+    snprintf(file_id, sizeof file_id, "%s", fid ? fid : "");
+    bool done = status && (!strcmp(status, "completed") || !strcmp(status, "failed"));
+    json_decref(res.body);
+    if (done) { /* delivered twice (at-least-once): the first run finished it */
+        json_decref(params);
+        return PN_JOB_OK;
+    }
+    if (!uuid_like(file_id)) {
+        json_decref(params);
+        pn_job_fail(job, "processing job %s names no file", id);
+        return PN_JOB_DEAD;
+    }
+    if ((rc = set_status(job, id, "processing", NULL, NULL))) {
+        json_decref(params);
+        return rc;
+    }
+    const char *dir = pn_job_workdir(job);
+    char input[PATH_MAX];
+    if (!dir) {
+        json_decref(params);
+        pn_job_fail(job, "no work directory");
+        return PN_JOB_ERROR;
+    }
+    snprintf(input, sizeof input, "%s/input", dir);
+    uint64_t max = kind == FM_THUMBNAIL ? l.max_image_bytes : l.max_av_bytes;
+    if ((rc = download(job, file_id, input, max))) {
+        json_decref(params);
+        return rc;
+    }
+    fm_output_t o;
+    char err[FM_ERRLEN];
+    if (fm_process(kind, input, &l, &o, err, sizeof err) != 0) {
+        /* The file is bad, not the worker: the job fails for good with the reason on it. */
+        json_t *e = json_pack("{s:s}", "message", err);
+        rc = set_status(job, id, "failed", NULL, e);
+        json_decref(e);
+        json_decref(params);
+        pn_job_count(job, "files.rejected", 1);
+        if (rc)
+            return rc;
+        pn_job_fail(job, "%s", err);
+        return PN_JOB_DEAD;
+    }
+    rc = deliver(job, file_id, &o, &l, params, dir);
+    if (rc == 0)
+        rc = set_status(job, id, "completed", o.result, NULL);
+    fm_output_clear(&o);
+    json_decref(params);
+    return rc ? rc : PN_JOB_OK;
+}
+
+int
+fj_thumbnail(pn_job_t *job, const json_t *args)
+{
+    return run(job, args, FM_THUMBNAIL);
+}
+
+int
+fj_metadata(pn_job_t *job, const json_t *args)
+{
+    return run(job, args, FM_METADATA);
+}
+
+int
+fj_video(pn_job_t *job, const json_t *args)
+{
+    return run(job, args, FM_VIDEO);
+}
+
+int
+fj_audio(pn_job_t *job, const json_t *args)
+{
+    return run(job, args, FM_AUDIO);
+}

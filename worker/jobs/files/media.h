@@ -1,0 +1,135 @@
+/* The files job plugin's processing core: limits, safe image/EXIF/FFmpeg entry points and the
+ * metadata document. No job SDK types here, so the local CLI, tests and fuzzers link it too. */
+#ifndef FM_MEDIA_H
+#define FM_MEDIA_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FM_NSIZES 3
+#define FM_ERRLEN 256
+
+typedef struct fm_limits {
+    uint64_t max_pixels;      /* width x height summed over frames (50 Mpx) */
+    int max_side;             /* pixels per side (16384) */
+    int max_frames;           /* pages/frames (100) */
+    uint64_t max_image_bytes; /* input size for images (25 MB) */
+    uint64_t max_av_bytes;    /* input size for audio/video (4 GiB) */
+    int max_streams;          /* FFmpeg streams (16) */
+    double av_deadline_s;     /* wall clock for one FFmpeg open/probe/decode (30 s) */
+    int64_t probesize;        /* bytes FFmpeg may read to probe (5 MB) */
+    int64_t analyze_us;       /* microseconds of media FFmpeg may analyse (5 s) */
+    size_t max_meta_bytes;    /* encoded metadata document (64 KiB) */
+    int sizes[FM_NSIZES];     /* thumbnail boxes, largest first (600, 300, 150) */
+    bool webp;                /* thumbnails as WebP instead of JPEG */
+    int quality;              /* encoder quality (82) */
+} fm_limits_t;
+
+void fm_limits_default(fm_limits_t *l);
+/* Set one limit from its config text ("max_pixels", "max_side", ...); -1 with err on a bad
+ * key or value. */
+int fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, size_t errlen);
+
+/* Once per process: libvips with untrusted loaders blocked, no operation cache, one thread;
+ * FFmpeg logging quiet. 0, or -1 with err. */
+int fm_init(char *err, size_t errlen);
+
+/* ---- images ---- */
+typedef struct fm_image_info {
+    int width, height, pages, bands;
+    char loader[32];         /* libvips loader nickname, e.g. "jpegload" */
+    char interpretation[32]; /* colour space, e.g. "srgb" */
+} fm_image_info_t;
+
+typedef struct fm_thumb {
+    int box; /* the requested box (600, 300, 150) */
+    int width, height;
+    void *data; /* encoded JPEG or WebP, g_free()d by fm_thumbs_clear */
+    size_t len;
+} fm_thumb_t;
+
+/* Header only: the loader must be an allowed one and the image within the limits. Nothing is
+ * decoded. 0, or -1 with a message naming the limit. */
+int fm_image_check_file(const char *path, const fm_limits_t *l, fm_image_info_t *info, char *err,
+                        size_t errlen);
+int fm_image_check_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *info,
+                          char *err, size_t errlen);
+/* Check, then decode once with shrink-on-load into the largest box (orientation applied,
+ * sRGB, first frame), derive the smaller boxes from it, encode without metadata. */
+int fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
+                   fm_image_info_t *info, char *err, size_t errlen);
+int fm_thumbs_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
+                     fm_image_info_t *info, char *err, size_t errlen);
+void fm_thumbs_clear(fm_thumb_t out[FM_NSIZES]);
+/* Thumbnails of packed RGB24 pixels (a video poster frame). */
+int fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm_limits_t *l,
+                  fm_thumb_t out[FM_NSIZES], char *err, size_t errlen);
+const char *fm_thumb_ext(const fm_limits_t *l);
+const char *fm_thumb_mime(const fm_limits_t *l);
+
+/* Image facts for the metadata document (header only), plus the EXIF blob if any. */
+int fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void **exif,
+                       size_t *exif_len, char *err, size_t errlen);
+
+/* ---- EXIF (libexif) ---- */
+/* Camera, lens, date taken, exposure, ISO, focal length, orientation, GPS as numbers; NULL when
+ * the blob holds no EXIF. Accepts an APP1 payload with or without the "Exif\0\0" header. */
+json_t *fm_exif_parse(const void *blob, size_t len);
+
+/* ---- audio and video (FFmpeg through our own I/O) ---- */
+typedef struct fm_av_poster {
+    fm_thumb_t thumbs[FM_NSIZES];
+    double at_s; /* where the frame was taken */
+    bool have;
+} fm_av_poster_t;
+
+/* Open the file through a custom AVIOContext with the format allow-list, bounded probing,
+ * stream cap and deadline; fill `out` with duration, container, bit rate, streams and tags.
+ * With poster non-NULL, also decode the poster frame (10 % of the duration, or 1 s when it is
+ * unknown) and make thumbnails of it. */
+int fm_av_probe_file(const char *path, const fm_limits_t *l, json_t *out, fm_av_poster_t *poster,
+                     char *err, size_t errlen);
+int fm_av_probe_buffer(const void *buf, size_t len, const fm_limits_t *l, json_t *out, char *err,
+                       size_t errlen);
+
+/* ---- the metadata document ---- */
+/* MIME type from the first bytes (up to 64 read); never from the name. */
+const char *fm_sniff(const uint8_t *p, size_t n);
+bool fm_mime_is_image(const char *mime);
+bool fm_mime_is_av(const char *mime);
+/* Size, sniffed MIME, SHA-256, then image/EXIF or audio/video facts. Failures of the inner
+ * parts are recorded in the document ("errors"), not fatal, except an unreadable file. */
+int fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err,
+                     size_t errlen);
+/* Strings valid UTF-8 without control characters (tab/newline kept), each at most max_str
+ * bytes; the whole document bounded by max_bytes (largest strings dropped first). */
+void fm_json_clean(json_t *doc, size_t max_str);
+int fm_json_bound(json_t *doc, size_t max_bytes);
+/* Copy s as valid UTF-8 without control characters, at most cap-1 bytes, into dst. */
+void fm_text_clean(const char *s, size_t n, char *dst, size_t cap);
+/* Valid UTF-8 without NUL or controls other than tab, CR, LF, FF (a sequence cut at the end
+ * is allowed): what we call text when sniffing. */
+bool fm_is_text(const uint8_t *p, size_t n);
+
+/* ---- one job's processing, shared by the job plugin and pn-media ---- */
+typedef enum fm_kind { FM_THUMBNAIL, FM_METADATA, FM_VIDEO, FM_AUDIO } fm_kind_t;
+
+typedef struct fm_output {
+    json_t *result;     /* the processing job's result_data */
+    json_t *file_patch; /* merged into the file: metadata, exif_data, dimensions */
+    fm_thumb_t thumbs[FM_NSIZES];
+    const char *derivative_kind; /* "thumbnail" or "poster" when thumbs are set, else NULL */
+} fm_output_t;
+
+/* "thumbnail"/"ThumbnailGenerationJob", "metadata"/"MetadataExtractionJob", "video"/
+ * "VideoProcessingJob", "audio"/"AudioProcessingJob"; -1 when unknown. */
+int fm_kind_parse(const char *s, fm_kind_t *k);
+/* Size names of the boxes, largest first: "large", "medium", "small". */
+extern const char *const fm_size_names[FM_NSIZES];
+int fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *out,
+               char *err, size_t errlen);
+void fm_output_clear(fm_output_t *out);
+
+#endif

@@ -5,7 +5,7 @@ chromium through playwright-core. Fails when the spec fails or something it need
 
 Usage: python3 run_e2e.py <spec>     (spec: shell, files)
 Environment: as the integration tests (PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL, PN_BUILD_DIR,
-PN_SOURCE_DIR); screenshots go to $PN_BUILD_DIR/e2e/<spec>/.
+PN_SOURCE_DIR); screenshots go to $PN_BUILD_DIR/e2e/<spec>/ (or $PN_E2E_OUT_DIR/<spec>/).
 """
 import os
 import shutil
@@ -77,7 +77,7 @@ def main():
     ui = os.environ.get("PN_E2E_UI", os.path.join(src, "frontend", "dist"))
     spec_path = os.path.join(HERE, f"{spec}.spec.mjs")
     preflight(spec_path, ui)
-    out = os.path.join(pn.build_dir(), "e2e", spec)
+    out = os.path.join(os.environ.get("PN_E2E_OUT_DIR") or os.path.join(pn.build_dir(), "e2e"), spec)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out, exist_ok=True)
 
@@ -107,14 +107,14 @@ def main():
         print(f"e2e: {spec} against {base}, screenshots in {out}", flush=True)
         p = subprocess.run(["node", spec_path, base], cwd=HERE, env=child_env,
                            timeout=SPEC_TIMEOUT)
-        code = srv.stop()
+        stopped, srv = srv, None
+        code = stopped.stop()
+        if p.returncode != 0 or code != 0:
+            print(stopped.log_text()[-6000:], file=sys.stderr)
         if p.returncode != 0:
-            print(srv.log_text()[-4000:], file=sys.stderr)
-            srv = None
             fail(f"spec {spec} failed (exit {p.returncode})")
-        srv = None
         if code != 0:
-            fail(f"server exited {code}")
+            fail(f"server exited {code} (see its log above)")
         print(f"e2e: {spec} passed")
     finally:
         if srv is not None:

@@ -8,10 +8,10 @@
 #include "files.h"
 #include "media.h"
 
-static const char *const limit_keys[] = {
-    "max_pixels",      "max_side",  "max_frames",       "max_image_bytes",
-    "max_av_bytes",    "max_streams", "av_deadline",    "probesize",
-    "analyzeduration", "max_metadata_bytes", "quality", "thumbnail_format"};
+static const char *const limit_keys[] = {"max_pixels",         "max_side",     "max_frames",
+                                         "max_image_bytes",    "max_av_bytes", "max_streams",
+                                         "av_deadline",        "probesize",    "analyzeduration",
+                                         "max_metadata_bytes", "quality",      "thumbnail_format"};
 
 int
 fj_init(const pn_job_host_t *host)
@@ -157,8 +157,8 @@ wanted(const json_t *params, const char *size)
     size_t i;
     if (!json_is_array(sizes) || json_array_size(sizes) == 0)
         return true;
-    json_array_foreach(sizes, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), size))
-        return true;
+    json_array_foreach(sizes, i,
+                       v) if (json_is_string(v) && !strcmp(json_string_value(v), size)) return true;
     return false;
 }
 

@@ -4,7 +4,7 @@
 
 #define MEDIA_CLASS(n, fn, t, mem)                                                                 \
     {                                                                                              \
-        .name = n, .queue = "file_processing", .retry = 3, .timeout_s = t, .isolated = true,      \
+        .name = n, .queue = "file_processing", .retry = 3, .timeout_s = t, .isolated = true,       \
         .memory_limit_mb = mem, .args = "s", .execute = fn                                         \
     }
 

@@ -128,8 +128,8 @@ typedef struct fm_output {
 int fm_kind_parse(const char *s, fm_kind_t *k);
 /* Size names of the boxes, largest first: "large", "medium", "small". */
 extern const char *const fm_size_names[FM_NSIZES];
-int fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *out,
-               char *err, size_t errlen);
+int fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *out, char *err,
+               size_t errlen);
 void fm_output_clear(fm_output_t *out);
 
 #endif

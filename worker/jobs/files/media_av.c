@@ -146,7 +146,7 @@ open_input(src_t *s, const fm_limits_t *l, AVFormatContext **out, AVIOContext **
     if (rc < 0) {
         /* avformat_open_input freed fc but not our I/O context. */
         av_freep(&pb->buffer), avio_context_free(&pb);
-        if (rc == AVERROR_INVALIDDATA)
+        if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL))
             snprintf(err, errlen, "not audio or video in an allowed format");
         else
             av_err(err, errlen, "cannot open the media", rc, s);
@@ -341,8 +341,7 @@ poster(AVFormatContext *fc, int vi, src_t *s, const fm_limits_t *l, fm_av_poster
         snprintf(err, errlen, "cannot convert the frame");
         goto done;
     }
-    sws_scale(sws, (const uint8_t *const *)keep->data, keep->linesize, 0, keep->height, rgb,
-              lines);
+    sws_scale(sws, (const uint8_t *const *)keep->data, keep->linesize, 0, keep->height, rgb, lines);
     if (fm_thumbs_rgb(rgb[0], keep->width, keep->height, (size_t)lines[0], l, po->thumbs, err,
                       errlen) == 0) {
         po->have = true;

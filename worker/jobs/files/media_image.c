@@ -9,7 +9,7 @@
 #include "media.h"
 
 /* Trusted, fuzzed loaders only; untrusted ones are also blocked globally in fm_init. */
-static const char *const allowed[] = {"jpegload", "pngload", "gifload",
+static const char *const allowed[] = {"jpegload", "pngload",  "gifload",
                                       "webpload", "tiffload", "heifload"};
 
 static bool
@@ -52,7 +52,8 @@ check_header(VipsImage *im, const fm_limits_t *l, fm_image_info_t *info, char *e
     info->width = w, info->height = h, info->pages = pages;
     info->bands = vips_image_get_bands(im);
     snprintf(info->loader, sizeof info->loader, "%s", loader);
-    const char *interp = vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_guess_interpretation(im));
+    const char *interp =
+        vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_guess_interpretation(im));
     snprintf(info->interpretation, sizeof info->interpretation, "%s", interp ? interp : "unknown");
     if (w <= 0 || h <= 0) {
         snprintf(err, errlen, "image has no pixels");
@@ -70,8 +71,7 @@ check_header(VipsImage *im, const fm_limits_t *l, fm_image_info_t *info, char *e
     }
     uint64_t px = (uint64_t)w * (uint64_t)h * (uint64_t)(pages > 0 ? pages : 1);
     if (px > l->max_pixels) {
-        snprintf(err, errlen,
-                 "image too large: %llu pixels over %d frame(s), the limit is %llu",
+        snprintf(err, errlen, "image too large: %llu pixels over %d frame(s), the limit is %llu",
                  (unsigned long long)px, pages, (unsigned long long)l->max_pixels);
         return -1;
     }
@@ -133,7 +133,8 @@ open_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *
         snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
     }
-    VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    VipsImage *im =
+        vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (!im) {
         vips_err(err, errlen, "cannot read the image header");
         return NULL;
@@ -301,9 +302,8 @@ fm_thumbs_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_thumb_t o
     if (fm_image_check_buffer(buf, len, l, info, err, errlen))
         return -1;
     VipsImage *big = NULL;
-    if (vips_thumbnail_buffer((void *)(uintptr_t)buf, len, &big, l->sizes[0], "height",
-                              l->sizes[0], "size", VIPS_SIZE_DOWN, "fail_on",
-                              VIPS_FAIL_ON_ERROR, NULL)) {
+    if (vips_thumbnail_buffer((void *)(uintptr_t)buf, len, &big, l->sizes[0], "height", l->sizes[0],
+                              "size", VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {
         vips_err(err, errlen, "cannot decode the image");
         return -1;
     }
@@ -325,7 +325,7 @@ fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm
     for (int y = 0; y < height; y++)
         memcpy(packed + row * (size_t)y, rgb + stride * (size_t)y, row);
     VipsImage *im = vips_image_new_from_memory_copy(packed, row * (size_t)height, width, height, 3,
-                                         VIPS_FORMAT_UCHAR);
+                                                    VIPS_FORMAT_UCHAR);
     g_free(packed);
     if (!im) {
         vips_err(err, errlen, "cannot wrap the frame");
@@ -333,8 +333,8 @@ fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm
     }
     im->Type = VIPS_INTERPRETATION_sRGB;
     VipsImage *big = NULL;
-    if (vips_thumbnail_image(im, &big, l->sizes[0], "height", l->sizes[0], "size",
-                             VIPS_SIZE_DOWN, NULL)) {
+    if (vips_thumbnail_image(im, &big, l->sizes[0], "height", l->sizes[0], "size", VIPS_SIZE_DOWN,
+                             NULL)) {
         g_object_unref(im);
         vips_err(err, errlen, "cannot scale the frame");
         return -1;

@@ -65,27 +65,56 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
         if (strcmp(key, keys[i].key))
             continue;
         if (num(value, keys[i].lo, keys[i].hi, &d) != 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not a number in [%g, %g]", key, value,
-                     keys[i].lo, keys[i].hi);
+            snprintf(err, errlen, "%s: \"%s\" is not a number in [%g, %g]", key, value, keys[i].lo,
+                     keys[i].hi);
             return -1;
         }
         switch (i) {
-        case 0: l->max_pixels = (uint64_t)d; break;
-        case 1: l->max_side = (int)d; break;
-        case 2: l->max_frames = (int)d; break;
-        case 3: l->max_image_bytes = (uint64_t)d; break;
-        case 4: l->max_av_bytes = (uint64_t)d; break;
-        case 5: l->max_streams = (int)d; break;
-        case 6: l->av_deadline_s = d; break;
-        case 7: l->probesize = (int64_t)d; break;
-        case 8: l->analyze_us = (int64_t)d; break;
-        case 9: l->max_meta_bytes = (size_t)d; break;
-        default: l->quality = (int)d; break;
+        case 0:
+            l->max_pixels = (uint64_t)d;
+            break;
+        case 1:
+            l->max_side = (int)d;
+            break;
+        case 2:
+            l->max_frames = (int)d;
+            break;
+        case 3:
+            l->max_image_bytes = (uint64_t)d;
+            break;
+        case 4:
+            l->max_av_bytes = (uint64_t)d;
+            break;
+        case 5:
+            l->max_streams = (int)d;
+            break;
+        case 6:
+            l->av_deadline_s = d;
+            break;
+        case 7:
+            l->probesize = (int64_t)d;
+            break;
+        case 8:
+            l->analyze_us = (int64_t)d;
+            break;
+        case 9:
+            l->max_meta_bytes = (size_t)d;
+            break;
+        default:
+            l->quality = (int)d;
+            break;
         }
         return 0;
     }
     snprintf(err, errlen, "unknown key \"%s\"", key);
     return -1;
+}
+
+/* Loader warnings (a truncated tile, ...) are reported as the job's error; not on stderr. */
+static void
+quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+    (void)domain, (void)level, (void)msg, (void)ud;
 }
 
 int
@@ -104,6 +133,7 @@ fm_init(char *err, size_t errlen)
     /* Jobs are independent: caching operations only keeps other jobs' pixels alive. */
     vips_cache_set_max(0);
     vips_concurrency_set(1);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet, NULL);
     av_log_set_level(AV_LOG_QUIET);
     done = 1;
     return 0;

@@ -41,11 +41,11 @@ thumbs_json(const fm_output_t *o, const fm_limits_t *l)
     json_t *a = json_array();
     for (int i = 0; i < FM_NSIZES; i++)
         if (o->thumbs[i].data)
-            json_array_append_new(
-                a, json_pack("{s:s, s:i, s:i, s:i, s:I, s:s}", "size", fm_size_names[i], "box",
-                             o->thumbs[i].box, "width", o->thumbs[i].width, "height",
-                             o->thumbs[i].height, "bytes", (json_int_t)o->thumbs[i].len,
-                             "content_type", fm_thumb_mime(l)));
+            json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:i, s:I, s:s}", "size",
+                                               fm_size_names[i], "box", o->thumbs[i].box, "width",
+                                               o->thumbs[i].width, "height", o->thumbs[i].height,
+                                               "bytes", (json_int_t)o->thumbs[i].len,
+                                               "content_type", fm_thumb_mime(l)));
     return a;
 }
 
@@ -59,8 +59,8 @@ thumbnail(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, siz
     o->result = json_pack("{s:o, s:{s:i, s:i, s:s, s:i}}", "thumbnails", thumbs_json(o, l),
                           "source", "width", info.width, "height", info.height, "loader",
                           info.loader, "pages", info.pages);
-    o->file_patch = json_pack("{s:{s:i, s:i}}", "dimensions", "width", info.width, "height",
-                              info.height);
+    o->file_patch =
+        json_pack("{s:{s:i, s:i}}", "dimensions", "width", info.width, "height", info.height);
     return 0;
 }
 
@@ -83,8 +83,7 @@ metadata(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size
 }
 
 static int
-media(bool video, const char *path, const fm_limits_t *l, fm_output_t *o, char *err,
-      size_t errlen)
+media(bool video, const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size_t errlen)
 {
     json_t *av = json_object();
     fm_av_poster_t po = {0};
@@ -109,8 +108,8 @@ media(bool video, const char *path, const fm_limits_t *l, fm_output_t *o, char *
     json_t *v = json_object_get(av, "video");
     if (v)
         json_object_set_new(o->file_patch, "dimensions",
-                            json_pack("{s:O, s:O}", "width", json_object_get(v, "width"),
-                                      "height", json_object_get(v, "height")));
+                            json_pack("{s:O, s:O}", "width", json_object_get(v, "width"), "height",
+                                      json_object_get(v, "height")));
     o->result = av;
     return 0;
 }
@@ -122,10 +121,18 @@ fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *
     memset(out, 0, sizeof *out);
     int rc;
     switch (kind) {
-    case FM_THUMBNAIL: rc = thumbnail(path, l, out, err, errlen); break;
-    case FM_METADATA: rc = metadata(path, l, out, err, errlen); break;
-    case FM_VIDEO: rc = media(true, path, l, out, err, errlen); break;
-    default: rc = media(false, path, l, out, err, errlen); break;
+    case FM_THUMBNAIL:
+        rc = thumbnail(path, l, out, err, errlen);
+        break;
+    case FM_METADATA:
+        rc = metadata(path, l, out, err, errlen);
+        break;
+    case FM_VIDEO:
+        rc = media(true, path, l, out, err, errlen);
+        break;
+    default:
+        rc = media(false, path, l, out, err, errlen);
+        break;
     }
     if (rc)
         fm_output_clear(out);

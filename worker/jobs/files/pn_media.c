@@ -40,8 +40,8 @@ one(fm_kind_t kind, const char *path, const char *outdir, const fm_limits_t *l)
     fm_output_t o;
     int rc = fm_process(kind, path, l, &o, err, sizeof err);
     json_t *doc = rc ? json_pack("{s:s, s:s}", "file", path, "error", err)
-                     : json_pack("{s:s, s:O, s:O}", "file", path, "result", o.result,
-                                 "file_patch", o.file_patch);
+                     : json_pack("{s:s, s:O, s:O}", "file", path, "result", o.result, "file_patch",
+                                 o.file_patch);
     if (rc)
         fprintf(stderr, "pn-media: %s: %s\n", path, err);
     if (outdir) {

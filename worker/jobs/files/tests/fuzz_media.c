@@ -1,0 +1,38 @@
+/* libFuzzer targets for the files job plugin: one of FUZZ_thumbnail (header check + decode
+ * with the limits), FUZZ_exif (libexif on any blob) or FUZZ_probe (FFmpeg through our AVIO). */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "media.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    static fm_limits_t l;
+    char err[FM_ERRLEN];
+    if (!ready) {
+        if (fm_init(err, sizeof err))
+            abort();
+        fm_limits_default(&l);
+        /* Smaller limits keep each run fast; the checks are the same. */
+        l.max_pixels = 4000000;
+        l.av_deadline_s = 5;
+        ready = 1;
+    }
+#if defined(FUZZ_thumbnail)
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    if (fm_thumbs_buffer(data, size, &l, t, &info, err, sizeof err) == 0)
+        fm_thumbs_clear(t);
+#elif defined(FUZZ_exif)
+    json_decref(fm_exif_parse(data, size));
+#else
+    json_t *o = json_object();
+    fm_av_probe_buffer(data, size, &l, o, err, sizeof err);
+    json_decref(o);
+#endif
+    return 0;
+}

@@ -1,0 +1,425 @@
+/* Unit tests of the files job plugin's processing core on inputs generated at test time
+ * (gen_inputs.sh, gen_hostile.sh): thumbnail sizes and orientation per format, metadata field
+ * by field against exiftool and ffprobe, the hostile corpus failing cleanly, text hygiene. */
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vips/vips.h>
+
+#include "media.h"
+
+static const char *in_dir, *bad_dir;
+static fm_limits_t lim;
+
+static char *
+path(const char *dir, const char *name)
+{
+    static char b[4][1024];
+    static int n;
+    char *p = b[n++ % 4];
+    snprintf(p, 1024, "%s/%s", dir, name);
+    return p;
+}
+
+/* Run a command and parse its stdout as JSON. */
+static json_t *
+run_json(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    if (!f)
+        return NULL;
+    json_t *j = json_loadf(f, 0, NULL);
+    pclose(f);
+    return j;
+}
+
+static void
+check_thumbs(const char *name, int large_w, int large_h)
+{
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    char err[FM_ERRLEN] = "";
+    int rc = fm_thumbs_file(path(in_dir, name), &lim, t, &info, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "\n%s: %s\n", name, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(t[0].width, large_w);
+    CU_ASSERT_EQUAL(t[0].height, large_h);
+    for (int i = 0; i < FM_NSIZES; i++) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(t[i].data);
+        int side = t[i].width > t[i].height ? t[i].width : t[i].height;
+        CU_ASSERT(side <= lim.sizes[i]);
+        /* Decode what we made: JPEG, sRGB, 3 bands (alpha flattened), no metadata at all. */
+        VipsImage *im = vips_image_new_from_buffer(t[i].data, t[i].len, "", NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(im);
+        CU_ASSERT_EQUAL(vips_image_get_width(im), t[i].width);
+        CU_ASSERT_EQUAL(vips_image_get_height(im), t[i].height);
+        CU_ASSERT_EQUAL(vips_image_get_bands(im), 3);
+        CU_ASSERT_FALSE(vips_image_get_typeof(im, VIPS_META_EXIF_NAME));
+        CU_ASSERT_FALSE(vips_image_get_typeof(im, VIPS_META_XMP_NAME));
+        CU_ASSERT_FALSE(vips_image_get_typeof(im, VIPS_META_ICC_NAME));
+        const char *ld = NULL;
+        vips_image_get_string(im, "vips-loader", &ld);
+        CU_ASSERT_STRING_EQUAL(ld, "jpegload_buffer");
+        g_object_unref(im);
+    }
+    fm_thumbs_clear(t);
+}
+
+static void
+test_thumbs_formats(void)
+{
+    check_thumbs("jpeg_exif.jpg", 400, 600); /* 1200x800 rotated by orientation 6 */
+    check_thumbs("png_alpha.png", 600, 450);
+    check_thumbs("gif_anim.gif", 200, 100); /* smaller than the box: never enlarged */
+    check_thumbs("webp.webp", 600, 300);
+    check_thumbs("tiff.tif", 200, 600);
+    check_thumbs("png_grey16.png", 600, 600);
+}
+
+static void
+test_thumbs_first_frame_and_no_gps(void)
+{
+    /* The red first frame of the animation, not a strip of all three. */
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    char err[FM_ERRLEN];
+    CU_ASSERT_EQUAL_FATAL(
+        fm_thumbs_file(path(in_dir, "gif_anim.gif"), &lim, t, &info, err, sizeof err), 0);
+    CU_ASSERT_EQUAL(info.pages, 3);
+    VipsImage *im = vips_image_new_from_buffer(t[0].data, t[0].len, "", NULL);
+    double px[3] = {0};
+    double *v = NULL;
+    int n = 0;
+    CU_ASSERT_EQUAL(vips_getpoint(im, &v, &n, 100, 50, NULL), 0);
+    if (v && n >= 3)
+        px[0] = v[0], px[1] = v[1], px[2] = v[2];
+    g_free(v);
+    g_object_unref(im);
+    CU_ASSERT(px[0] > 200 && px[1] < 60 && px[2] < 60);
+    fm_thumbs_clear(t);
+}
+
+static void
+test_bmp_refused_cleanly(void)
+{
+    /* libvips 8.14 reads BMP only through ImageMagick, an untrusted loader: refused. */
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    char err[FM_ERRLEN] = "";
+    CU_ASSERT_EQUAL(fm_thumbs_file(path(in_dir, "bmp.bmp"), &lim, t, &info, err, sizeof err), -1);
+    CU_ASSERT(strlen(err) > 0);
+}
+
+static double
+jnum(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static void
+test_metadata_vs_exiftool(void)
+{
+    json_t *doc = NULL;
+    char err[FM_ERRLEN], cmd[1200];
+    CU_ASSERT_EQUAL_FATAL(
+        fm_metadata_file(path(in_dir, "jpeg_exif.jpg"), &lim, &doc, err, sizeof err), 0);
+    snprintf(cmd, sizeof cmd, "exiftool -json -n %s", path(in_dir, "jpeg_exif.jpg"));
+    json_t *et = run_json(cmd), *x = json_array_get(et, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    json_t *ex = json_object_get(doc, "exif"), *img = json_object_get(doc, "image");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "mime_type")), "image/jpeg");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "size")),
+                    json_integer_value(json_object_get(x, "FileSize")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(img, "width")),
+                    json_integer_value(json_object_get(x, "ImageWidth")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(img, "height")),
+                    json_integer_value(json_object_get(x, "ImageHeight")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "make")),
+                           json_string_value(json_object_get(x, "Make")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "model")),
+                           json_string_value(json_object_get(x, "Model")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "lens_model")),
+                           json_string_value(json_object_get(x, "LensModel")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "date_taken")),
+                           json_string_value(json_object_get(x, "DateTimeOriginal")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "iso")),
+                    json_integer_value(json_object_get(x, "ISO")));
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "orientation")),
+                    json_integer_value(json_object_get(x, "Orientation")));
+    CU_ASSERT_DOUBLE_EQUAL(jnum(ex, "exposure_time"), jnum(x, "ExposureTime"), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(jnum(ex, "f_number"), jnum(x, "FNumber"), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(jnum(ex, "focal_length"), jnum(x, "FocalLength"), 1e-6);
+    json_t *g = json_object_get(ex, "gps");
+    CU_ASSERT_DOUBLE_EQUAL(jnum(g, "latitude"), jnum(x, "GPSLatitude"), 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(jnum(g, "longitude"), jnum(x, "GPSLongitude"), 1e-6);
+    CU_ASSERT(jnum(g, "longitude") < 0); /* W */
+    CU_ASSERT_DOUBLE_EQUAL(jnum(g, "altitude"), jnum(x, "GPSAltitude"), 1e-6);
+    json_decref(et);
+    json_decref(doc);
+}
+
+static json_t *
+ffprobe(const char *file)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ffprobe -v error -print_format json -show_format -show_streams %s",
+             file);
+    return run_json(cmd);
+}
+
+static json_t *
+stream_of(json_t *fp, const char *type)
+{
+    size_t i;
+    json_t *s;
+    json_array_foreach(
+        json_object_get(fp, "streams"), i,
+        s) if (!strcmp(json_string_value(json_object_get(s, "codec_type")), type)) return s;
+    return NULL;
+}
+
+static double
+snum(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? atof(s) : NAN;
+}
+
+static void
+test_video_vs_ffprobe(void)
+{
+    const char *names[] = {"video.mp4", "video.webm"};
+    for (int n = 0; n < 2; n++) {
+        fm_output_t o;
+        char err[FM_ERRLEN] = "";
+        int rc = fm_process(FM_VIDEO, path(in_dir, names[n]), &lim, &o, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "\n%s: %s\n", names[n], err);
+        CU_ASSERT_EQUAL_FATAL(rc, 0);
+        json_t *fp = ffprobe(path(in_dir, names[n])), *fmt = json_object_get(fp, "format");
+        json_t *vs = stream_of(fp, "video"), *v = json_object_get(o.result, "video");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(vs);
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o.result, "container")),
+                               json_string_value(json_object_get(fmt, "format_name")));
+        CU_ASSERT_DOUBLE_EQUAL(jnum(o.result, "duration"), snum(fmt, "duration"), 0.01);
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(o.result, "bit_rate")),
+                        (json_int_t)snum(fmt, "bit_rate"));
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(v, "codec")),
+                               json_string_value(json_object_get(vs, "codec_name")));
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "width")),
+                        json_integer_value(json_object_get(vs, "width")));
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "height")),
+                        json_integer_value(json_object_get(vs, "height")));
+        const char *fr = json_string_value(json_object_get(vs, "avg_frame_rate"));
+        int a = 0, b = 1;
+        CU_ASSERT(fr && sscanf(fr, "%d/%d", &a, &b) == 2 && b > 0);
+        CU_ASSERT_DOUBLE_EQUAL(jnum(v, "frame_rate"), (double)a / b, 0.01);
+        json_t *as = stream_of(fp, "audio"), *au = json_object_get(o.result, "audio");
+        if (as) {
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(au, "codec")),
+                                   json_string_value(json_object_get(as, "codec_name")));
+            CU_ASSERT_EQUAL(json_integer_value(json_object_get(au, "channels")),
+                            json_integer_value(json_object_get(as, "channels")));
+        }
+        /* Poster: 640x360 -> 600x338 box, then 300x169, 150x84 (or so). */
+        CU_ASSERT_STRING_EQUAL(o.derivative_kind, "poster");
+        for (int i = 0; i < FM_NSIZES; i++) {
+            CU_ASSERT_PTR_NOT_NULL(o.thumbs[i].data);
+            int side =
+                o.thumbs[i].width > o.thumbs[i].height ? o.thumbs[i].width : o.thumbs[i].height;
+            CU_ASSERT(side <= lim.sizes[i] && side >= lim.sizes[i] / 2);
+        }
+        json_decref(fp);
+        fm_output_clear(&o);
+    }
+}
+
+static void
+test_audio_vs_ffprobe(void)
+{
+    const char *names[] = {"audio.mp3", "audio.flac"};
+    for (int n = 0; n < 2; n++) {
+        fm_output_t o;
+        char err[FM_ERRLEN] = "";
+        CU_ASSERT_EQUAL_FATAL(
+            fm_process(FM_AUDIO, path(in_dir, names[n]), &lim, &o, err, sizeof err), 0);
+        json_t *fp = ffprobe(path(in_dir, names[n])), *fmt = json_object_get(fp, "format");
+        json_t *as = stream_of(fp, "audio"), *au = json_object_get(o.result, "audio");
+        CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(au, "codec")),
+                               json_string_value(json_object_get(as, "codec_name")));
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(au, "sample_rate")),
+                        (json_int_t)snum(as, "sample_rate"));
+        CU_ASSERT_EQUAL(json_integer_value(json_object_get(au, "channels")),
+                        json_integer_value(json_object_get(as, "channels")));
+        CU_ASSERT_DOUBLE_EQUAL(jnum(o.result, "duration"), snum(fmt, "duration"), 0.01);
+        if (n == 0) {
+            json_t *tags = json_object_get(o.result, "tags"), *ft = json_object_get(fmt, "tags");
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(tags, "title")),
+                                   json_string_value(json_object_get(ft, "title")));
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(tags, "artist")),
+                                   "Test Artist");
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(tags, "album")), "Album");
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(tags, "track")), "7");
+            CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(tags, "year")), "2021");
+            CU_ASSERT_EQUAL(json_integer_value(json_object_get(au, "bit_rate")), 128000);
+        }
+        /* Audio through the video job: no video stream, a clean refusal. */
+        fm_output_t o2;
+        CU_ASSERT_EQUAL(fm_process(FM_VIDEO, path(in_dir, names[n]), &lim, &o2, err, sizeof err),
+                        -1);
+        CU_ASSERT_STRING_EQUAL(err, "no video stream");
+        json_decref(fp);
+        fm_output_clear(&o);
+    }
+}
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+test_hostile_corpus(void)
+{
+    DIR *d = opendir(bad_dir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        files++;
+        for (int k = FM_THUMBNAIL; k <= FM_AUDIO; k++) {
+            fm_output_t o;
+            char err[FM_ERRLEN] = "";
+            double t0 = now();
+            int rc = fm_process((fm_kind_t)k, path(bad_dir, e->d_name), &lim, &o, err, sizeof err);
+            double dt = now() - t0;
+            if (k == FM_METADATA) {
+                /* Metadata of a broken file succeeds with the failure noted in "errors". */
+                if (rc == 0)
+                    fm_output_clear(&o);
+                continue;
+            }
+            if (rc == 0)
+                fprintf(stderr, "\nhostile %s accepted by job %d\n", e->d_name, k);
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT(strlen(err) > 0);
+            CU_ASSERT(dt < 5.0);
+            if (rc == 0)
+                fm_output_clear(&o);
+        }
+    }
+    closedir(d);
+    CU_ASSERT(files >= 18);
+    /* Specific messages people will read on the failed job. */
+    char err[FM_ERRLEN];
+    fm_image_info_t info;
+    CU_ASSERT_EQUAL(
+        fm_image_check_file(path(bad_dir, "png_50000x50000.png"), &lim, &info, err, sizeof err),
+        -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "50000x50000"));
+    CU_ASSERT_EQUAL(
+        fm_image_check_file(path(bad_dir, "gif_10000_frames.gif"), &lim, &info, err, sizeof err),
+        -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "too many frames"));
+    CU_ASSERT_EQUAL(
+        fm_image_check_file(path(bad_dir, "jpeg_65500.jpg"), &lim, &info, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "65500x65500"));
+}
+
+static void
+test_text_hygiene(void)
+{
+    char out[64];
+    static const char mixed[] = "a\x01"
+                                "b\x7f"
+                                "c\xc3\xa9\xff"
+                                "d\xe2\x80\xae"
+                                "e\n";
+    fm_text_clean(mixed, sizeof mixed - 1, out, sizeof out);
+    CU_ASSERT_STRING_EQUAL(out, "abc\xc3\xa9\xef\xbf\xbd"
+                                "de\n");
+    fm_text_clean("\xc0\xaf"
+                  "x",
+                  3, out, sizeof out); /* overlong '/' */
+    CU_ASSERT_STRING_EQUAL(out, "\xef\xbf\xbd\xef\xbf\xbdx");
+    fm_text_clean("\xc3\xa9\xc3\xa9", 4, out, 4); /* never cut inside a character */
+    CU_ASSERT_STRING_EQUAL(out, "\xc3\xa9");
+    json_t *doc = json_pack("{s:s, s:{s:s}}", "a", "ok", "b", "c", "x");
+    char *big = malloc(100000);
+    memset(big, 'z', 99999);
+    big[99999] = 0;
+    json_object_set_new(json_object_get(doc, "b"), "big", json_string(big));
+    free(big);
+    CU_ASSERT_EQUAL(fm_json_bound(doc, 65536), 0);
+    char *s = json_dumps(doc, JSON_COMPACT);
+    CU_ASSERT(strlen(s) <= 65536);
+    CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"a\":\"ok\""));
+    free(s);
+    json_decref(doc);
+    CU_ASSERT_STRING_EQUAL(fm_sniff((const uint8_t *)"hello\n", 6), "text/plain");
+    CU_ASSERT_STRING_EQUAL(fm_sniff((const uint8_t *)"\xff\xd8\xff\xe0", 4), "image/jpeg");
+}
+
+static void
+test_limits_config(void)
+{
+    fm_limits_t l;
+    char err[FM_ERRLEN];
+    fm_limits_default(&l);
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "max_side", "4096", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(l.max_side, 4096);
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "max_side", "-1", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "nope", "1", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "thumbnail_format", "webp", err, sizeof err), 0);
+    /* A lowered limit refuses an image the default accepts. */
+    fm_limits_set(&l, "max_pixels", "100000", err, sizeof err);
+    fm_image_info_t info;
+    CU_ASSERT_EQUAL(fm_image_check_file(path(in_dir, "jpeg_exif.jpg"), &l, &info, err, sizeof err),
+                    -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "the limit is 100000"));
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_media INPUT_DIR HOSTILE_DIR (made by gen_inputs.sh and "
+                        "gen_hostile.sh)\n");
+        return 2;
+    }
+    in_dir = argv[1], bad_dir = argv[2];
+    char err[FM_ERRLEN];
+    if (fm_init(err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 2;
+    }
+    fm_limits_default(&lim);
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("media", NULL, NULL);
+    CU_add_test(s, "thumbnails per format", test_thumbs_formats);
+    CU_add_test(s, "first frame, no metadata", test_thumbs_first_frame_and_no_gps);
+    CU_add_test(s, "bmp refused cleanly", test_bmp_refused_cleanly);
+    CU_add_test(s, "metadata vs exiftool", test_metadata_vs_exiftool);
+    CU_add_test(s, "video vs ffprobe", test_video_vs_ffprobe);
+    CU_add_test(s, "audio vs ffprobe", test_audio_vs_ffprobe);
+    CU_add_test(s, "hostile corpus", test_hostile_corpus);
+    CU_add_test(s, "text hygiene", test_text_hygiene);
+    CU_add_test(s, "limits from config", test_limits_config);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned fails = CU_get_number_of_failures();
+    CU_cleanup_registry();
+    return fails ? 1 : 0;
+}

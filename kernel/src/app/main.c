@@ -394,7 +394,8 @@ run(const options_t *o, char *err, size_t errlen)
     if (pnk_app.router == NULL || pnk_system_routes_add(err, errlen) != 0 ||
         setup_auth(err, errlen) != 0)
         return -1;
-    if (connect_stores(err, errlen) != 0 || pnk_events_start(pnk_app.config, err, errlen) != 0 ||
+    if (connect_stores(err, errlen) != 0 ||
+        pnk_events_start(pnk_app.config, pnk_app.db, err, errlen) != 0 ||
         load_plugins(err, errlen) != 0)
         return -1;
     if (o->check_config) {

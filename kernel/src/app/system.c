@@ -10,6 +10,7 @@
 
 #include "../auth/auth.h"
 #include "../core/log.h"
+#include "../events/events.h"
 #include "../identity/identity.h"
 #include "../redis/redis.h"
 #include "../router/openapi.h"
@@ -148,13 +149,14 @@ static const pn_route_t system_routes[] = {
 int
 pnk_system_routes_add(char *err, size_t errlen)
 {
-    const pn_route_t *tables[] = {system_routes, pnk_auth_routes, pnk_identity_routes};
+    const pn_route_t *tables[] = {system_routes, pnk_auth_routes, pnk_identity_routes,
+                                  pnk_events_routes};
 
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const pn_route_t *r = tables[t]; r->path; r++)
             if (pnk_router_add(pnk_app.router, r, "kernel", NULL, err, errlen) != 0)
                 return -1;
-    const pn_perm_t *perm_tables[] = {pnk_auth_perms, pnk_identity_perms};
+    const pn_perm_t *perm_tables[] = {pnk_auth_perms, pnk_identity_perms, pnk_events_perms};
     for (size_t t = 0; t < sizeof perm_tables / sizeof perm_tables[0]; t++)
         for (const pn_perm_t *p = perm_tables[t]; p->name; p++)
             if (pnk_app_perm_add(p, "kernel", err, errlen) != 0)

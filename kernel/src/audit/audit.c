@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/log.h"
+#include "../events/events.h"
 
 /* "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1"; NULL when it is not an address. */
 static const char *
@@ -65,6 +66,9 @@ pnk_audit_record(pn_req_t *req, const pnk_audit_event_t *ev)
     free(details);
     if (rc != PN_OK)
         PNK_WARN("audit", "not recorded action=%s result=%s code=%d", ev->action, ev->result, rc);
+    else /* the live "audit" channel (kernel/src/events) */
+        pnk_events_audit(req, id, account, user, ev->action, ev->target_type, ev->target_id,
+                         ev->result);
     return rc;
 }
 

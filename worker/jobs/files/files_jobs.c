@@ -24,6 +24,12 @@ fj_init(const pn_job_host_t *host)
     return 0;
 }
 
+void
+fj_fini(void)
+{
+    fm_shutdown();
+}
+
 /* job_plugins.files.<key>; a bad value fails the job rather than guessing. */
 static int
 limits(pn_job_t *job, fm_limits_t *l)

@@ -16,5 +16,5 @@ static const pn_job_class_t classes[] = {
 };
 
 PN_JOB_PLUGIN(.name = "files", .version = "0.1.0", .classes = classes,
-              .nclasses = sizeof classes / sizeof classes[0], .init = fj_init,
+              .nclasses = sizeof classes / sizeof classes[0], .init = fj_init, .fini = fj_fini,
               .summary = "thumbnails, metadata, video and audio of uploaded files");

@@ -35,6 +35,8 @@ int fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err,
 /* Once per process: libvips with untrusted loaders blocked, no operation cache, one thread;
  * FFmpeg logging quiet. 0, or -1 with err. */
 int fm_init(char *err, size_t errlen);
+/* At unload: libvips' global state freed (fm_init may not be called again after it). */
+void fm_shutdown(void);
 
 /* ---- images ---- */
 typedef struct fm_image_info {

@@ -138,3 +138,9 @@ fm_init(char *err, size_t errlen)
     done = 1;
     return 0;
 }
+
+void
+fm_shutdown(void)
+{
+    vips_shutdown();
+}

@@ -3,7 +3,8 @@ PostgreSQL and Redis. The publisher is real: every audit row (here, a greeting c
 the hello plugin, or a refused PATCH) is published on channel "audit", which needs
 admin.audit_logs.read. Checked: an event published on one instance reaches an authorised
 subscriber on the other; another account's subscriber and a member without the permission
-never get it; reconnecting with Last-Event-ID misses nothing and repeats nothing; heartbeats
+never get it; a row written inside a transaction (a sign-in) is published once committed;
+reconnecting with Last-Event-ID misses nothing and repeats nothing; heartbeats
 arrive; streams per user are capped with 429; a subscriber that never reads is dropped while
 the server's RSS stays bounded; a stopping server ends its streams at once."""
 import http.client
@@ -234,6 +235,18 @@ class Events(unittest.TestCase):
         self.assertEqual(self.db.query(
             f"SELECT action FROM audit_logs WHERE id = '{d['data']['id']}'"),
             "hello.greetings.create")
+
+    def test_row_written_in_a_transaction_published_after_commit(self):
+        # A sign-in writes its audit row inside the transaction that also stores the refresh
+        # token: the event follows once the request is over and the row is committed.
+        sub = self.subscribe(self.s2, self.admin, "?channels=audit")
+        self.s1.login(M_EMAIL, pn.ADMIN_PASSWORD)
+        logins = lambda x: [e for e in x.events if e["data"]["data"]["action"] == "auth.login"]
+        self.assertTrue(sub.wait_for(lambda x: logins(x)), sub.events)
+        row = logins(sub)[0]["data"]["data"]
+        self.assertEqual(row["result"], "success")
+        self.assertEqual(self.db.query(f"SELECT action FROM audit_logs WHERE id = '{row['id']}'"),
+                         "auth.login")
 
     def test_other_account_and_missing_permission_receive_nothing(self):
         a_sub = self.subscribe(self.s2, self.admin)

@@ -100,9 +100,9 @@ class ServerBasics(unittest.TestCase):
         self.assertEqual(r.doc["data"]["message"], "Hello, world")
         # Every mutating request leaves an audit row: actor, action, result, address.
         row = self.db.query("SELECT action || '|' || result || '|' || host(ip) || '|' || "
-                            "(user_id IS NOT NULL) FROM audit_logs WHERE action = "
-                            "'hello.greetings.create' ORDER BY created_at DESC LIMIT 1")
-        self.assertEqual(row, "hello.greetings.create|success|127.0.0.1|true")
+                            "(user_id IS NOT NULL) || '|' || target_type FROM audit_logs WHERE "
+                            "action = 'hello.greetings.create' ORDER BY created_at DESC LIMIT 1")
+        self.assertEqual(row, "hello.greetings.create|success|127.0.0.1|true|greetings")
         r = self.srv.request("GET", "/api/v1/hello/greetings/" + gid, token=self.token)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.doc["data"]["id"], gid)

@@ -72,6 +72,22 @@ pnk_audit_record(pn_req_t *req, const pnk_audit_event_t *ev)
     return rc;
 }
 
+/* The kind of thing a route changes: the path segment before ":id" ("/api/v1/users/:id" ->
+ * "users"), else the last literal segment ("/api/v1/roles" -> "roles"). */
+static const char *
+target_type(pn_req_t *req, const char *path)
+{
+    const char *id = strstr(path, "/:id");
+    const char *end = id ? id : path + strlen(path);
+    const char *start = end;
+
+    while (start > path && start[-1] != '/')
+        start--;
+    if (start == end || *start == ':' || *start == '*')
+        return NULL;
+    return pnk_arena_strndup(req->arena, start, (size_t)(end - start));
+}
+
 void
 pnk_audit_request(pn_req_t *req)
 {
@@ -89,7 +105,7 @@ pnk_audit_request(pn_req_t *req)
     (void)snprintf(action, sizeof action, "%s", route->perm ? route->perm : route->path);
     pnk_audit_event_t ev = {
         .action = action,
-        .target_type = route->owner,
+        .target_type = target_type(req, route->path),
         .target_id = pnk_req_param(req, "id"),
         .result = result,
         .details = json_pack("{s:s, s:s, s:i}", "method", req->http->method, "route", route->path,

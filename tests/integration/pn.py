@@ -221,6 +221,9 @@ def base_env(db):
         "DATABASE_URL": db.url,
         "REDIS_URL": need("PN_TEST_REDIS_URL"),
         "POWERNODE_JWT_KEY": JWT_KEY,
+        # The first start of a fresh database creates this administrator.
+        "POWERNODE_ADMIN_EMAIL": ADMIN_EMAIL,
+        "POWERNODE_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "WORKER_SERVICE_TOKEN": "w" * 40,
         "POWERNODE_HTTP_PORT": "0",
         "POWERNODE_HTTP_THREADS": "4",

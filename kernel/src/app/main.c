@@ -244,6 +244,33 @@ sync_permissions(char *err, size_t errlen)
     return rc;
 }
 
+/* Whether the database has no user yet (the very first start). */
+static int
+no_users_yet(bool *empty, char *err, size_t errlen)
+{
+    pnk_db_conn_t *c;
+    pnk_arena_t *a = pnk_arena_new(0);
+    pn_rows_t *rows = NULL;
+    int rc;
+
+    if (a == NULL) {
+        (void)snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rc = pnk_db_acquire(pnk_app.db, &c, err, errlen);
+    if (rc == PN_OK) {
+        rc = pnk_db_exec(c, "SELECT NOT EXISTS (SELECT 1 FROM users)", 0, NULL, a, &rows, err,
+                         errlen);
+        pnk_db_release(pnk_app.db, c);
+    }
+    if (rc == PN_OK) {
+        const char *v = pnk_rows_value(rows, 0, 0);
+        *empty = v && strcmp(v, "t") == 0;
+    }
+    pnk_arena_free(a);
+    return rc == PN_OK ? 0 : -1;
+}
+
 static int
 create_admin(char *err, size_t errlen)
 {
@@ -412,6 +439,12 @@ run(const options_t *o, char *err, size_t errlen)
         return 0;
     if (o->create_admin)
         return create_admin(err, errlen);
+    /* The first start of a fresh installation makes the administrator (from
+     * POWERNODE_ADMIN_EMAIL / POWERNODE_ADMIN_PASSWORD, or a generated password printed once),
+     * so there is always a way in. */
+    bool empty = false;
+    if (no_users_yet(&empty, err, errlen) != 0 || (empty && create_admin(err, errlen) != 0))
+        return -1;
     if (pnk_app_build_openapi() != 0) {
         (void)snprintf(err, errlen, "could not build the OpenAPI document");
         return -1;

@@ -23,6 +23,12 @@ class ServerBasics(unittest.TestCase):
         cls.db.drop()
         assert code == 0, f"server exit code {code}\n{cls.srv.log_text()}"
 
+    def test_first_start_created_the_admin(self):
+        # pn.Server passes POWERNODE_ADMIN_EMAIL/PASSWORD: the first start made that user, so
+        # the one-shot command finds it and changes nothing.
+        self.assertIn("already exists", self.srv.create_admin())
+        self.assertEqual(self.db.query("SELECT count(*) FROM users"), "1")
+
     def test_health(self):
         r = self.srv.request("GET", "/health")
         self.assertEqual(r.status, 200)

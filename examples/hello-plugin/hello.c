@@ -88,6 +88,10 @@ greeting_create(pn_req_t *req)
         return rc;
     PN_INFO("greeting created id=%s", id);
     json_t *list = pn_host_->req_keep_json(req, pn_host_->rows_json(rows));
+    /* Live event for this account's subscribers of channel hello.greetings (who need
+     * hello.greetings.read); a failure to publish does not undo the greeting. */
+    (void)pn_host_->event_publish(req, "hello.greetings", "greeting.created",
+                                  json_pack("{s:s}", "id", id));
     return pn_reply_created(req, json_incref(json_array_get(list, 0)));
 }
 

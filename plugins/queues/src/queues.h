@@ -13,7 +13,7 @@ extern int64_t q_reconcile_max_jobs;
 /* One command on the queue database; the reply is owned by the request. */
 int q_cmd(pn_req_t *req, json_t **out, int argc, const char *const *argv);
 #define Q_CMD(req, out, ...)                                                                       \
-    q_cmd((req), (out), (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),            \
+    q_cmd((req), (out), (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),             \
           (const char *const[]){__VA_ARGS__})
 /* An integer reply (or a numeric string) as int64; 0 for null. */
 int64_t q_int(const json_t *j);

@@ -17,22 +17,21 @@ static const char lua_queues[] =
     "return out\n";
 
 /* Members of a sorted set whose text contains the jid (the caller checks the field). */
-static const char lua_find[] =
-    "local found, cursor, n = {}, '0', 0\n"
-    "repeat\n"
-    "  local r = redis.call('ZSCAN', KEYS[1], cursor, 'MATCH', '*' .. ARGV[1] .. '*', 'COUNT', 1000)\n"
-    "  cursor = r[1]\n"
-    "  for i = 1, #r[2], 2 do found[#found + 1] = r[2][i] end\n"
-    "  n = n + 1\n"
-    "until cursor == '0' or n > 100000 or #found > 16\n"
-    "return found\n";
+static const char lua_find[] = "local found, cursor, n = {}, '0', 0\n"
+                               "repeat\n"
+                               "  local r = redis.call('ZSCAN', KEYS[1], cursor, 'MATCH', '*' .. "
+                               "ARGV[1] .. '*', 'COUNT', 1000)\n"
+                               "  cursor = r[1]\n"
+                               "  for i = 1, #r[2], 2 do found[#found + 1] = r[2][i] end\n"
+                               "  n = n + 1\n"
+                               "until cursor == '0' or n > 100000 or #found > 16\n"
+                               "return found\n";
 
 /* The move itself: whoever removes the member pushes it; a second click finds nothing. */
-static const char lua_move[] =
-    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
-    "redis.call('SADD', KEYS[3], ARGV[3])\n"
-    "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
-    "return 1\n";
+static const char lua_move[] = "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end\n"
+                               "redis.call('SADD', KEYS[3], ARGV[3])\n"
+                               "redis.call('LPUSH', KEYS[2], ARGV[2])\n"
+                               "return 1\n";
 
 static int
 cmp_name(const void *a, const void *b)
@@ -61,9 +60,8 @@ q_queues_list(pn_req_t *req)
     for (size_t i = 0; i < n; i++) {
         const char *oldest = json_string_value(json_array_get(rows[i], 2));
         double lat = oldest && *oldest ? q_latency(oldest, now) : 0;
-        json_array_append_new(out, json_pack("{s:O, s:I, s:f}", "name",
-                                             json_array_get(rows[i], 0), "size",
-                                             (json_int_t)q_int(json_array_get(rows[i], 1)),
+        json_array_append_new(out, json_pack("{s:O, s:I, s:f}", "name", json_array_get(rows[i], 0),
+                                             "size", (json_int_t)q_int(json_array_get(rows[i], 1)),
                                              "latency", lat < 0 ? 0.0 : lat));
     }
     return pn_reply_ok(req, json_pack("{s:o}", "queues", out));
@@ -177,8 +175,7 @@ q_set_list(pn_req_t *req)
     char a[32], b[32];
     snprintf(a, sizeof a, "%lld", (long long)off);
     snprintf(b, sizeof b, "%lld", (long long)(off + per - 1));
-    if ((rc = Q_CMD(req, &items, asc ? "ZRANGE" : "ZREVRANGE", key, a, b, "WITHSCORES")) !=
-        PN_OK)
+    if ((rc = Q_CMD(req, &items, asc ? "ZRANGE" : "ZREVRANGE", key, a, b, "WITHSCORES")) != PN_OK)
         return rc;
     json_t *out = json_array();
     for (size_t i = 0; i + 1 < json_array_size(items); i += 2) {
@@ -187,8 +184,7 @@ q_set_list(pn_req_t *req)
                                              score ? strtod(score, NULL) : -1));
     }
     return pn_reply_meta(req, json_pack("{s:s, s:o}", "set", set, "jobs", out),
-                         json_pack("{s:o}", "pagination",
-                                   q_pagination(page, per, q_int(card))));
+                         json_pack("{s:o}", "pagination", q_pagination(page, per, q_int(card))));
 }
 
 /* The member of `key` whose payload's jid is exactly `jid`, or NULL (404 set). */

@@ -31,8 +31,8 @@ static const char results_schema[] =
     "\"ref\":{\"description\":\"any JSON value the job reports\"}}}";
 
 static const pn_route_t q_routes[] = {
-    {PN_GET, "/api/v1/queues", "queues.queues.read", q_queues_list,
-     "Queues with size and latency", 0, NULL, NULL, 0},
+    {PN_GET, "/api/v1/queues", "queues.queues.read", q_queues_list, "Queues with size and latency",
+     0, NULL, NULL, 0},
     {PN_GET, "/api/v1/queues/processes", "queues.queues.read", q_processes,
      "Worker processes with heartbeats and running jobs", 0, NULL, NULL, 0},
     {PN_GET, "/api/v1/queues/stats", "queues.queues.read", q_stats,
@@ -55,8 +55,8 @@ static const pn_route_t q_routes[] = {
      "Delete a dead job", 0, NULL, NULL, 0},
     {PN_DELETE, "/api/v1/queues/scheduled/:jid", "queues.queues.manage", q_set_delete,
      "Delete a scheduled job", 0, NULL, NULL, 0},
-    {PN_GET, "/api/v1/worker/ping", NULL, q_worker_ping, "Worker connectivity check", 0, NULL,
-     NULL, PN_ROUTE_SERVICE},
+    {PN_GET, "/api/v1/worker/ping", NULL, q_worker_ping, "Worker connectivity check", 0, NULL, NULL,
+     PN_ROUTE_SERVICE},
     {PN_POST, "/api/v1/worker/job_results", NULL, q_worker_job_results,
      "Record a job's result once per jid", 65536, results_schema, NULL, PN_ROUTE_SERVICE},
     {PN_POST, "/api/v1/internal/jobs/reconcile", NULL, q_reconcile,

@@ -42,10 +42,10 @@ running(const json_t *flat)
             job = q_summary(t, -1);
             free(t);
         }
-        json_array_append_new(out, json_pack("{s:O, s:O?, s:O?, s:o}", "thread",
-                                             json_array_get(flat, i), "queue",
-                                             json_object_get(w, "queue"), "run_at",
-                                             json_object_get(w, "run_at"), "job", job));
+        json_array_append_new(out,
+                              json_pack("{s:O, s:O?, s:O?, s:o}", "thread", json_array_get(flat, i),
+                                        "queue", json_object_get(w, "queue"), "run_at",
+                                        json_object_get(w, "run_at"), "job", job));
         json_decref(w);
     }
     return out;
@@ -77,12 +77,11 @@ q_processes(pn_req_t *req)
         const char *quiet = json_string_value(json_array_get(h, 3));
         json_t *p = json_pack(
             "{s:O, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:I, s:o, s:b, s:I, s:I, s:o, s:o}",
-            "identity", json_array_get(e, 0), "hostname", json_object_get(info, "hostname"),
-            "pid", json_object_get(info, "pid"), "queues", json_object_get(info, "queues"),
-            "concurrency", json_object_get(info, "concurrency"), "tag",
-            json_object_get(info, "tag"), "started_at", json_object_get(info, "started_at"),
-            "busy", (json_int_t)q_int(json_array_get(h, 1)), "beat",
-            beat ? json_real(strtod(beat, NULL)) : json_null(), "quiet",
+            "identity", json_array_get(e, 0), "hostname", json_object_get(info, "hostname"), "pid",
+            json_object_get(info, "pid"), "queues", json_object_get(info, "queues"), "concurrency",
+            json_object_get(info, "concurrency"), "tag", json_object_get(info, "tag"), "started_at",
+            json_object_get(info, "started_at"), "busy", (json_int_t)q_int(json_array_get(h, 1)),
+            "beat", beat ? json_real(strtod(beat, NULL)) : json_null(), "quiet",
             quiet && !strcmp(quiet, "true"), "rss_kb", (json_int_t)q_int(json_array_get(h, 4)),
             "rtt_us", (json_int_t)q_int(json_array_get(h, 5)), "alive",
             /* Only workers with reliable fetch keep pn:alive:<id>; Sidekiq's have no such key. */
@@ -129,9 +128,8 @@ class_entry(json_t *classes, const char *name)
 {
     json_t *c = json_object_get(classes, name);
     if (!c) {
-        c = json_pack("{s:{}, s:I, s:I, s:I, s:f, s:n}", "counters", "runs", (json_int_t)0,
-                      "ok", (json_int_t)0, "failed", (json_int_t)0, "avg_ms", 0.0,
-                      "last_run_at");
+        c = json_pack("{s:{}, s:I, s:I, s:I, s:f, s:n}", "counters", "runs", (json_int_t)0, "ok",
+                      (json_int_t)0, "failed", (json_int_t)0, "avg_ms", 0.0, "last_run_at");
         json_object_set_new(classes, name, c);
     }
     return c;
@@ -225,21 +223,20 @@ q_stats(pn_req_t *req)
     for (long i = 0; i < ndays; i++)
         json_array_append_new(
             per_day, json_pack("{s:s, s:I, s:I}", "date", dates[i], "processed",
-                               (json_int_t)q_int(json_array_get(days, (size_t)(2 * i))),
-                               "failed", (json_int_t)q_int(json_array_get(days, (size_t)(2 * i + 1)))));
+                               (json_int_t)q_int(json_array_get(days, (size_t)(2 * i))), "failed",
+                               (json_int_t)q_int(json_array_get(days, (size_t)(2 * i + 1)))));
     json_t *classes = json_object();
     add_counters(classes, json_array_get(r, 2));
     json_t *runs = json_array_get(r, 3);
     for (size_t i = 0; i < json_array_size(runs); i++)
         add_runs(classes, json_array_get(runs, i));
-    return pn_reply_ok(
-        req, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "processed",
-                       (json_int_t)q_int(json_array_get(sz, 0)), "failed",
-                       (json_int_t)q_int(json_array_get(sz, 1)), "scheduled_size",
-                       (json_int_t)q_int(json_array_get(sz, 2)), "retry_size",
-                       (json_int_t)q_int(json_array_get(sz, 3)), "dead_size",
-                       (json_int_t)q_int(json_array_get(sz, 4)), "processes_size",
-                       (json_int_t)q_int(json_array_get(sz, 5)), "enqueued",
-                       (json_int_t)q_int(json_array_get(sz, 6)), "per_day", per_day,
-                       "classes", classes));
+    return pn_reply_ok(req, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "processed",
+                                      (json_int_t)q_int(json_array_get(sz, 0)), "failed",
+                                      (json_int_t)q_int(json_array_get(sz, 1)), "scheduled_size",
+                                      (json_int_t)q_int(json_array_get(sz, 2)), "retry_size",
+                                      (json_int_t)q_int(json_array_get(sz, 3)), "dead_size",
+                                      (json_int_t)q_int(json_array_get(sz, 4)), "processes_size",
+                                      (json_int_t)q_int(json_array_get(sz, 5)), "enqueued",
+                                      (json_int_t)q_int(json_array_get(sz, 6)), "per_day", per_day,
+                                      "classes", classes));
 }

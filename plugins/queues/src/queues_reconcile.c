@@ -170,18 +170,19 @@ q_reconcile(pn_req_t *req)
             snprintf(svc, sizeof svc, PN_JOBS_RECONCILER_PREFIX "%s", name);
             const pn_jobs_reconciler_t *vt =
                 pn_host_->service_get(pn_ctx_, svc, PN_JOBS_RECONCILER_VERSION);
-            if (vt && vt->size >= offsetof(pn_jobs_reconciler_t, reconcile) + sizeof vt->reconcile &&
+            if (vt &&
+                vt->size >= offsetof(pn_jobs_reconciler_t, reconcile) + sizeof vt->reconcile &&
                 vt->reconcile) {
                 int pushed = 0, e = vt->reconcile(req, &rc, &pushed);
                 if (e != PN_OK) {
                     failed++;
                     PN_WARN("reconciler failed name=%s code=%d", name, e);
-                    json_array_append_new(list, json_pack("{s:s, s:i, s:b}", "name", name,
-                                                          "pushed", pushed, "ok", 0));
+                    json_array_append_new(list, json_pack("{s:s, s:i, s:b}", "name", name, "pushed",
+                                                          pushed, "ok", 0));
                 } else {
                     PN_INFO("reconciled name=%s pushed=%d", name, pushed);
-                    json_array_append_new(list, json_pack("{s:s, s:i, s:b}", "name", name,
-                                                          "pushed", pushed, "ok", 1));
+                    json_array_append_new(list, json_pack("{s:s, s:i, s:b}", "name", name, "pushed",
+                                                          pushed, "ok", 1));
                 }
                 total += pushed > 0 ? pushed : 0;
             }

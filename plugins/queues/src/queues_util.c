@@ -158,19 +158,20 @@ q_summary(const char *payload, double score)
         json_t *raw = payload ? q_cut(payload, 256) : NULL;
         json_object_set_new(o, "raw", raw ? raw : json_null());
     } else {
-        static const char *const keys[] = {"jid", "class", "wrapped", "queue", "retry",
-                                           "retry_count", "error_class", NULL};
+        static const char *const keys[] = {"jid",   "class",       "wrapped",     "queue",
+                                           "retry", "retry_count", "error_class", NULL};
         for (int i = 0; keys[i]; i++)
             q_copy(o, p, keys[i]);
-        static const char *const times[] = {"created_at", "enqueued_at", "failed_at",
-                                            "retried_at", NULL};
+        static const char *const times[] = {"created_at", "enqueued_at", "failed_at", "retried_at",
+                                            NULL};
         for (int i = 0; times[i]; i++) {
             double t = q_secs(json_object_get(p, times[i]));
             json_object_set_new(o, times[i], t < 0 ? json_null() : json_real(t));
         }
         json_t *err = json_object_get(p, "error_message");
         json_object_set_new(o, "error_message",
-                            json_is_string(err) ? q_cut(json_string_value(err), 1000) : json_null());
+                            json_is_string(err) ? q_cut(json_string_value(err), 1000)
+                                                : json_null());
         char *args = json_dumps(json_object_get(p, "args"), JSON_COMPACT | JSON_ENCODE_ANY);
         json_t *a = args ? q_cut(args, 256) : NULL;
         json_object_set_new(o, "args", a ? a : json_null());

@@ -29,13 +29,14 @@ q_worker_job_results(pn_req_t *req)
     if (key && strlen(key) > 200)
         key = NULL;
     pn_rows_t *rows;
-    int rc = pn_db_query(req, &rows,
-                         "INSERT INTO queues_job_results (jid, ref, idempotency_key)"
-                         " VALUES ($1, $2::jsonb, $3)"
-                         " ON CONFLICT (jid) DO UPDATE SET reports = queues_job_results.reports + 1,"
-                         "   updated_at = now()"
-                         " RETURNING (xmax = 0) AS inserted, reports",
-                         jid, ref_r, key);
+    int rc =
+        pn_db_query(req, &rows,
+                    "INSERT INTO queues_job_results (jid, ref, idempotency_key)"
+                    " VALUES ($1, $2::jsonb, $3)"
+                    " ON CONFLICT (jid) DO UPDATE SET reports = queues_job_results.reports + 1,"
+                    "   updated_at = now()"
+                    " RETURNING (xmax = 0) AS inserted, reports",
+                    jid, ref_r, key);
     if (rc != PN_OK)
         return rc;
     const char *ins = pn_rows_value(rows, 0, 0);

@@ -32,8 +32,7 @@ typedef struct pn_jobs_reconcile {
     int (*held)(const struct pn_jobs_reconcile *rc, pn_req_t *req, const char *job_class,
                 const char *arg0, bool *out);
     /* The same by Sidekiq jid (24 hex digits). */
-    int (*held_jid)(const struct pn_jobs_reconcile *rc, pn_req_t *req, const char *jid,
-                    bool *out);
+    int (*held_jid)(const struct pn_jobs_reconcile *rc, pn_req_t *req, const char *jid, bool *out);
     void *priv; /* the queues plugin's; leave alone */
 } pn_jobs_reconcile_t;
 

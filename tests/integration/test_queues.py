@@ -5,6 +5,7 @@ service routes and the reconciler contract (through the test-only qtest plugin).
 import concurrent.futures
 import json
 import os
+import threading
 import time
 import unittest
 
@@ -132,20 +133,28 @@ class QueuesTest(unittest.TestCase):
         self.assertEqual(d["jobs"][0]["jid"], s["jid"])
 
     def test_dead_retry_moves_once_under_concurrent_clicks(self):
-        p = self.add_set("dead", time.time(), queue="critical", retry_count=3,
-                         error_message="gave up", failed_at=time.time())
+        # Several rounds of 16 clicks released together: without the ZREM test in the move
+        # script, clicks that found the entry before the first move would each push a copy.
         other = self.add_set("dead", time.time() + 1, queue="critical")
-        path = f"/api/v1/queues/dead/{p['jid']}/retry"
-        with concurrent.futures.ThreadPoolExecutor(8) as ex:
-            replies = list(ex.map(lambda _: self.srv.request("POST", path, token=self.token),
-                                  range(8)))
-        codes = sorted(r.status for r in replies)
-        self.assertEqual(codes, [200] + [404] * 7, replies)
-        self.assertEqual(self.r.cmd("LLEN", "queue:critical"), 1)
-        moved = json.loads(self.r.cmd("LINDEX", "queue:critical", 0))
-        self.assertEqual((moved["jid"], moved["retry_count"], moved["class"]),
-                         (p["jid"], 2, p["class"]))
-        self.assertGreater(moved["enqueued_at"], p["enqueued_at"])
+        for rnd in range(6):
+            p = self.add_set("dead", time.time(), queue="critical", retry_count=3,
+                             error_message="gave up", failed_at=time.time())
+            path = f"/api/v1/queues/dead/{p['jid']}/retry"
+            gate = threading.Barrier(16)
+
+            def click(_):
+                gate.wait(10)
+                return self.srv.request("POST", path, token=self.token)
+
+            with concurrent.futures.ThreadPoolExecutor(16) as ex:
+                replies = list(ex.map(click, range(16)))
+            codes = sorted(r.status for r in replies)
+            self.assertEqual(codes, [200] + [404] * 15, replies)
+            self.assertEqual(self.r.cmd("LLEN", "queue:critical"), rnd + 1)
+            moved = json.loads(self.r.cmd("LINDEX", "queue:critical", 0))
+            self.assertEqual((moved["jid"], moved["retry_count"], moved["class"]),
+                             (p["jid"], 2, p["class"]))
+            self.assertGreater(moved["enqueued_at"], p["enqueued_at"])
         self.assertEqual(self.r.cmd("SISMEMBER", "queues", "critical"), 1)
         left = self.r.cmd("ZRANGE", "dead", 0, -1)
         self.assertEqual([json.loads(x)["jid"] for x in left], [other["jid"]])

@@ -1,6 +1,7 @@
 // Shared helpers of the e2e specs: Debian's chromium through playwright-core (never a
 // downloaded browser), sign-in, screenshots, an axe-core accessibility check, and assertions
 // that fail the run with a clear message.
+import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -149,4 +150,24 @@ export async function login(who) {
   const r = await api('POST', '/api/v1/auth/login', { body: { email: who.email, password: who.password } });
   if (r.status !== 200) throw new Error(`login failed: ${r.status}`);
   return r.doc.data.access_token;
+}
+
+/** RFC 6238 TOTP (RFC 4226 HOTP over time steps) from an otpauth:// URI. */
+export function totp(uri, at = Date.now()) {
+  const u = new URL(uri);
+  const secret = u.searchParams.get('secret');
+  const digits = Number(u.searchParams.get('digits') || 6);
+  const period = Number(u.searchParams.get('period') || 30);
+  const algo = (u.searchParams.get('algorithm') || 'SHA1').toLowerCase();
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const step = Math.floor(at / 1000 / period);
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac(algo, key).update(msg).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  const bin = (mac.readUInt32BE(off) & 0x7fffffff) % 10 ** digits;
+  return { code: String(bin).padStart(digits, '0'), step, period };
 }

@@ -8,6 +8,7 @@ Environment: as the integration tests (PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL, 
 PN_SOURCE_DIR); screenshots go to $PN_BUILD_DIR/e2e/<spec>/ (or $PN_E2E_OUT_DIR/<spec>/).
 """
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -86,6 +87,8 @@ def main():
     yaml = ("plugins:\n  storage:\n    local_root: %s\n  files:\n    signing_key: %s\n"
             % (root, "s" * 40))
     env = {"POWERNODE_PATHS_UI": ui,
+           # Two-factor secrets are sealed with it; without it the server refuses TOTP set-up.
+           "POWERNODE_MASTER_KEY": secrets.token_hex(32),
            "POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": "100000",
            "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "100000",
            "POWERNODE_HTTP_THREADS": "8", "POWERNODE_DATABASE_POOL_SIZE": "8"}

@@ -9,12 +9,25 @@ import { Loading } from '@/shared/components/Feedback';
 import { PageContainer } from '@/shared/components/PageContainer';
 
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { status } = useSession();
+  const { status, signOut } = useSession();
   const location = useLocation();
   if (status === 'loading') return <Loading label="Loading your session" />;
   if (status === 'anonymous') {
     const next = location.pathname + location.search;
     return <Navigate to={`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`} replace />;
+  }
+  if (status === 'forbidden') {
+    return (
+      <main className="flex min-h-full items-center justify-center p-4">
+        <div className="card-theme max-w-md" data-testid="no-access">
+          <h1 className="mb-2 text-xl font-bold">No access to the web UI</h1>
+          <p className="text-sm">Your roles do not include reading your own profile (auth.me.read), which the web UI needs. Ask an administrator to add it to one of your roles.</p>
+          <button type="button" className="btn-theme mt-4" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </main>
+    );
   }
   return <>{children}</>;
 }

@@ -77,6 +77,16 @@ describe('routes and navigation by permission', () => {
     expect(screen.queryByTestId('forbidden')).toBeNull();
   });
 
+  it('a user whose roles lack auth.me.read gets an explanation, not an empty shell', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(JSON.stringify({ success: false, error: 'permission auth.me.read required', details: [] }), { status: 403, headers: { 'Content-Type': 'application/json' } })),
+    );
+    renderAt('/');
+    expect(await screen.findByTestId('no-access')).toBeTruthy();
+    expect(screen.queryByRole('navigation', { name: 'Main' })).toBeNull();
+  });
+
   it('without a session every page sends to sign-in', async () => {
     tokenStore.clear();
     stubServer([]);

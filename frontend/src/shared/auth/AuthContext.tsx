@@ -9,7 +9,8 @@ import { authService } from '@/features/auth/services/authService';
 import type { Me } from '@/features/auth/types';
 import { can, type PermissionRule, type PermissionSource } from './permissions';
 
-export type SessionStatus = 'loading' | 'anonymous' | 'authenticated';
+/** 'forbidden': signed in, but the roles lack auth.me.read, so the UI cannot know the user. */
+export type SessionStatus = 'loading' | 'anonymous' | 'authenticated' | 'forbidden';
 
 export interface SessionValue {
   status: SessionStatus;
@@ -45,7 +46,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       logger.warn('could not load the session', { error: errorMessage(err) });
       if (err instanceof ApiError && err.status === 401) api.tokens.clear();
       setMe(null);
-      setStatus(api.tokens.get() ? 'authenticated' : 'anonymous');
+      setStatus(!api.tokens.get() ? 'anonymous' : err instanceof ApiError && err.status === 403 ? 'forbidden' : 'authenticated');
     }
   }, []);
 

@@ -161,10 +161,10 @@ export default function RolesPage() {
                       <legend className="px-1 text-sm font-semibold">{g.category}</legend>
                       {editable ? (
                         <div className="mb-2 flex gap-2">
-                          <Button variant="ghost" onClick={() => toggleGroup(g.names, true)} aria-label={`Grant all ${g.category} permissions`}>
+                          <Button variant="ghost" onClick={() => toggleGroup(g.names, true)} aria-label={`All ${g.category} permissions`}>
                             All
                           </Button>
-                          <Button variant="ghost" onClick={() => toggleGroup(g.names, false)} aria-label={`Remove all ${g.category} permissions`}>
+                          <Button variant="ghost" onClick={() => toggleGroup(g.names, false)} aria-label={`None of the ${g.category} permissions`}>
                             None
                           </Button>
                         </div>

@@ -22,6 +22,7 @@ export function can(source: PermissionSource | null | undefined, rule: Permissio
 /** The rules the UI uses, in one place so a renamed permission is a one-line change. */
 export const perms = {
   signedIn: 'auth.me.read',
+  eventsStream: 'events.stream.read',
   selfManage: 'auth.self.manage',
   apiKeys: 'auth.api_keys.manage',
   systemRead: 'admin.system.read',

@@ -207,8 +207,9 @@ export class EventStream {
       logger.debug('event stream: connect failed', { error: String(err) });
       return 'retry';
     }
-    if (res.status === 401 || res.status === 403) return this.client.tokens.get() ? 'retry' : 'stop';
-    if (res.status === 404 || res.status === 501) return 'unavailable';
+    if (res.status === 401) return this.client.tokens.get() ? 'retry' : 'stop';
+    // 403: a channel or the stream itself is not allowed; 404: no stream on this server.
+    if (res.status === 403 || res.status === 404 || res.status === 501) return 'unavailable';
     if (!res.ok || !res.body) return 'retry';
     this.setState('open');
     const parser = new SseParser();

@@ -58,7 +58,7 @@ function Preview({ file }: { file: FileDetail }) {
   if (file.file_type === 'audio' && url) return <audio src={url} controls aria-label={`Preview of ${file.filename}`} />;
   if (text !== null) return <pre className="max-h-96 overflow-auto rounded bg-theme-bg p-3 text-xs" aria-label={`Start of ${file.filename}`}>{text}</pre>;
   return (
-    <div className="flex h-40 items-center justify-center rounded bg-theme-bg text-5xl" aria-hidden="true">
+    <div className="flex h-40 items-center justify-center rounded bg-theme-bg text-3xl font-bold text-theme-muted" aria-hidden="true">
       {fileIcon(file.file_type)}
     </div>
   );

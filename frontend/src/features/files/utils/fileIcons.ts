@@ -1,18 +1,20 @@
 import type { FileType } from '../types';
 
+// Short text marks rather than emoji: they render with any font (headless Chromium has no
+// emoji font) and read well in both themes.
 const icons: Record<FileType, string> = {
-  image: '🖼',
-  document: '📄',
-  video: '🎞',
-  audio: '🎵',
-  archive: '🗜',
-  code: '⌨',
-  data: '▦',
-  other: '•',
+  image: 'IMG',
+  document: 'DOC',
+  video: 'VID',
+  audio: 'AUD',
+  archive: 'ZIP',
+  code: 'CODE',
+  data: 'DATA',
+  other: 'FILE',
 };
 
 export function fileIcon(t: FileType | string): string {
-  return icons[t as FileType] ?? '•';
+  return icons[t as FileType] ?? 'FILE';
 }
 
 export const fileTypeOptions = [

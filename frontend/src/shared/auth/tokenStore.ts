@@ -56,7 +56,14 @@ export function createTokenStore(storage: KeyValueStorage | null): TokenStore {
   }
 
   return {
-    get: () => (storage ? parse(storage.getItem(KEY)) ?? memory : memory),
+    get() {
+      if (!storage) return memory;
+      try {
+        return parse(storage.getItem(KEY));
+      } catch {
+        return memory;
+      }
+    },
     set(pair) {
       memory = pair;
       storage?.setItem(KEY, JSON.stringify(pair));

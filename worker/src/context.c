@@ -41,6 +41,9 @@ redis_conn(void)
     return tl_redis;
 }
 
+static void h_log(pn_job_t *job, pn_job_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void
 h_log(pn_job_t *job, pn_job_log_level_t level, const char *fmt, ...)
 {
@@ -75,6 +78,8 @@ h_attempt(pn_job_t *job)
 {
     return job->attempt;
 }
+
+static void h_fail(pn_job_t *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 h_fail(pn_job_t *job, const char *fmt, ...)

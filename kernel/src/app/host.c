@@ -241,6 +241,9 @@ pnk_app_forget_plugin(void *ud, pn_plugin_ctx_t *p)
     p->sql_dir = NULL;
 }
 
+static void host_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list ap)
+    PN_PRINTF(3, 0);
+
 static void
 host_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list ap)
 {
@@ -253,6 +256,9 @@ host_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list a
     }
     pnk_logv((pnk_log_level_t)level, ctx ? ctx->name : "plugin", fmt, ap);
 }
+
+static void host_log(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, ...)
+    PN_PRINTF(3, 4);
 
 static void
 host_log(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, ...)
@@ -348,6 +354,8 @@ host_req_account_id(pn_req_t *req)
 {
     return req->principal.account_id;
 }
+
+static char *host_req_vprintf(pn_req_t *req, const char *fmt, va_list ap) PN_PRINTF(2, 0);
 
 static char *
 host_req_vprintf(pn_req_t *req, const char *fmt, va_list ap)

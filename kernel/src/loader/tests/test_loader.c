@@ -10,6 +10,11 @@
 
 static char events[1024];
 
+static void test_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list ap)
+    PN_PRINTF(3, 0);
+static void test_log(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, ...)
+    PN_PRINTF(3, 4);
+
 static void
 test_vlog(pn_plugin_ctx_t *ctx, pn_log_level_t level, const char *fmt, va_list ap)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "jwt.h"
@@ -90,13 +91,45 @@ typedef struct {
     size_t len;
     bool over;
     double retry_after;
+    const pnw_api_req_t *rq;
+    CURL *curl;
+    uint64_t filed;   /* bytes written to rq->sink_fd */
+    bool too_big;     /* over rq->sink_max: fail without retrying */
+    bool write_error; /* the sink file could not be written */
+    uint64_t sent;    /* bytes of rq->source_fd sent */
 } sink_t;
+
+/* A 2xx body of a download goes to the file; anything else (an error envelope) to memory. */
+static size_t
+to_file(sink_t *s, const char *p, size_t add)
+{
+    if (s->rq->sink_max && s->filed + add > s->rq->sink_max) {
+        s->too_big = true;
+        return 0;
+    }
+    for (size_t off = 0; off < add;) {
+        ssize_t w = write(s->rq->sink_fd, p + off, add - off);
+        if (w <= 0) {
+            s->write_error = true;
+            return 0;
+        }
+        off += (size_t)w;
+    }
+    s->filed += add;
+    return add;
+}
 
 static size_t
 on_body(char *p, size_t sz, size_t n, void *ud)
 {
     sink_t *s = ud;
     size_t add = sz * n;
+    if (s->rq->sink) {
+        long st = 0;
+        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
+        if (st >= 200 && st < 300)
+            return to_file(s, p, add);
+    }
     if (s->len + add > MAX_BODY) {
         s->over = true;
         return 0;
@@ -119,6 +152,32 @@ on_header(char *p, size_t sz, size_t n, void *ud)
     if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
         s->retry_after = atof(p + 12);
     return len;
+}
+
+static size_t
+on_read(char *p, size_t sz, size_t n, void *ud)
+{
+    sink_t *s = ud;
+    size_t want = sz * n;
+    if (s->sent >= s->rq->source_len)
+        return 0;
+    if (want > s->rq->source_len - s->sent)
+        want = (size_t)(s->rq->source_len - s->sent);
+    ssize_t r = pread(s->rq->source_fd, p, want, (off_t)s->sent);
+    if (r <= 0) /* the file shrank or failed under us: an error, not a short body */
+        return CURL_READFUNC_ABORT;
+    s->sent += (uint64_t)r;
+    return (size_t)r;
+}
+
+static int
+on_seek(void *ud, curl_off_t off, int origin)
+{
+    sink_t *s = ud;
+    if (origin != SEEK_SET || off < 0 || (uint64_t)off > s->rq->source_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    s->sent = (uint64_t)off;
+    return CURL_SEEKFUNC_OK;
 }
 
 static double
@@ -159,6 +218,14 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     h = curl_slist_append(h, "Accept: application/json");
     if (body)
         h = curl_slist_append(h, "Content-Type: application/json");
+    char ctype[300];
+    if (rq->source) {
+        snprintf(ctype, sizeof ctype, "Content-Type: %s",
+                 rq->content_type ? rq->content_type : "application/octet-stream");
+        h = curl_slist_append(h, ctype);
+        /* The server reads bodies whole; waiting for a 100 Continue only adds a second. */
+        h = curl_slist_append(h, "Expect:");
+    }
     if (rq->idem_key) {
         snprintf(idem, sizeof idem, "Idempotency-Key: %s", rq->idem_key);
         h = curl_slist_append(h, idem);
@@ -175,7 +242,28 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
-    if (body) {
+    s->rq = rq;
+    s->curl = c;
+    if (rq->sink) {
+        /* A retry starts the file over. */
+        if (ftruncate(rq->sink_fd, 0) != 0 || lseek(rq->sink_fd, 0, SEEK_SET) != 0) {
+            curl_slist_free_all(h);
+            snprintf(why, whylen, "%s %s: cannot truncate the destination file", rq->method,
+                     rq->path);
+            s->write_error = true;
+            return -1;
+        }
+        s->filed = 0;
+    }
+    if (rq->source) {
+        s->sent = 0;
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, s);
+        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(c, CURLOPT_SEEKDATA, s);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->source_len);
+    } else if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     } else if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
@@ -185,8 +273,14 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(h);
     if (rc != CURLE_OK) {
+        char cap[64];
+        snprintf(cap, sizeof cap, "content larger than %llu bytes",
+                 (unsigned long long)rq->sink_max);
         snprintf(why, whylen, "%s %s: %s", rq->method, rq->path,
-                 s->over ? "answer larger than 8 MiB" : curl_easy_strerror(rc));
+                 s->too_big       ? cap
+                 : s->write_error ? "cannot write the destination file"
+                 : s->over        ? "answer larger than 8 MiB"
+                                  : curl_easy_strerror(rc));
         return -1;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -241,6 +335,11 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
         sink_t s = {0};
         long st = 0;
         int ok = exchange(a, rq, body, timeout, &s, &st, why, whylen);
+        /* Our own limits and disk are not the server's fault: no retry, breaker untouched. */
+        if (ok != 0 && (s.too_big || s.write_error)) {
+            free(s.buf);
+            break;
+        }
         bool transient = ok != 0 || retryable(st);
         if (a->breakers)
             pnw_breaker_report(a->breakers, "backend", !transient, now_s());

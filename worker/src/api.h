@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "breaker.h"
 #include "wconfig.h"
@@ -28,6 +29,14 @@ typedef struct pnw_api_req {
     const char *idem_key; /* NULL: none (GET) */
     double deadline;      /* epoch s; 0 = none beyond the per-call timeout */
     volatile int *stop;   /* when set and nonzero, backoff ends early */
+    /* Raw transfers. sink: a 2xx answer's body is written to sink_fd (rewound and truncated
+     * per attempt), at most sink_max bytes (0 = no cap; over it the call fails, no retry).
+     * source: the request body is source_len bytes of source_fd from offset 0, sent with
+     * content_type. Other answers are read as JSON as usual. */
+    bool sink, source;
+    int sink_fd, source_fd;
+    uint64_t sink_max, source_len;
+    const char *content_type;
 } pnw_api_req_t;
 
 /* 0 with *status and *reply (JSON or NULL), or -1 when no usable answer came after the

@@ -70,7 +70,10 @@ typedef struct pn_route {
     uint32_t flags;
 } pn_route_t;
 
-#define PN_ROUTE_END {0, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0}
+#define PN_ROUTE_END                                                                               \
+    {                                                                                              \
+        0, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0                                                \
+    }
 
 /* One permission a plugin introduces. Names are "<ns>.<resource>.<verb>". */
 typedef struct pn_perm {
@@ -79,7 +82,10 @@ typedef struct pn_perm {
     const char *category;    /* grouping in the roles UI, e.g. "Files" */
 } pn_perm_t;
 
-#define PN_PERM_END {NULL, NULL, NULL}
+#define PN_PERM_END                                                                                \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 
 typedef enum pn_cfg_type {
     PN_CFG_INT = 1,    /* 64-bit integer; min and max apply */
@@ -90,18 +96,22 @@ typedef enum pn_cfg_type {
 
 /*
  * One configuration key of a plugin, read from plugins.<name>.<key> in the YAML file and
- * overridden by the environment variable POWERNODE_PLUGINS_<NAME>_<KEY> (upper case). Unknown keys under the
- * plugin's section and out-of-range values stop start-up with the file, line and key named.
+ * overridden by the environment variable POWERNODE_PLUGINS_<NAME>_<KEY> (upper case). Unknown keys
+ * under the plugin's section and out-of-range values stop start-up with the file, line and key
+ * named.
  */
 typedef struct pn_config_key {
-    const char *key;    /* [a-z][a-z0-9_]* */
+    const char *key; /* [a-z][a-z0-9_]* */
     pn_cfg_type_t type;
-    const char *def;    /* default, written as it would be in YAML; NULL means required */
-    double min, max;    /* inclusive range; both 0 means unbounded */
-    const char *help;   /* one line for the generated docs */
+    const char *def;  /* default, written as it would be in YAML; NULL means required */
+    double min, max;  /* inclusive range; both 0 means unbounded */
+    const char *help; /* one line for the generated docs */
 } pn_config_key_t;
 
-#define PN_CONFIG_END {NULL, 0, NULL, 0, 0, NULL}
+#define PN_CONFIG_END                                                                              \
+    {                                                                                              \
+        NULL, 0, NULL, 0, 0, NULL                                                                  \
+    }
 
 /* A function the kernel calls when the request ends (after the reply is handed over). */
 typedef void (*pn_defer_fn)(void *arg);
@@ -176,7 +186,7 @@ typedef struct pn_host {
      * when memory is exhausted. */
     void *(*req_alloc)(pn_req_t *req, size_t n);
     char *(*req_strdup)(pn_req_t *req, const char *s);
-    char *(*req_vprintf)(pn_req_t *req, const char *fmt, va_list ap) PN_PRINTF(2, 0);
+    char *(*req_vprintf)(pn_req_t *req, const char *fmt, va_list ap)PN_PRINTF(2, 0);
     /* Run fn(arg) when the request ends, in reverse order of registration. */
     int (*req_defer)(pn_req_t *req, pn_defer_fn fn, void *arg);
     /* json_decref(j) when the request ends; returns j. */

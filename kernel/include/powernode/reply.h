@@ -51,8 +51,8 @@ static inline PN_PRINTF(3, 4) int pn_fail(pn_req_t *req, int code, const char *f
     return rc;
 }
 
-static inline PN_PRINTF(3, 4) void pn_fail_field(pn_req_t *req, const char *field,
-                                                 const char *fmt, ...)
+static inline PN_PRINTF(3, 4) void pn_fail_field(pn_req_t *req, const char *field, const char *fmt,
+                                                 ...)
 {
     va_list ap;
 

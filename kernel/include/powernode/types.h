@@ -19,8 +19,8 @@
 #define PN_PRINTF(fmt, args)
 #endif
 
-#define PN_KIB(n) ((size_t)(n) * 1024u)
-#define PN_MIB(n) ((size_t)(n) * 1024u * 1024u)
+#define PN_KIB(n) ((size_t)(n)*1024u)
+#define PN_MIB(n) ((size_t)(n)*1024u * 1024u)
 
 /*
  * Result codes. Every SDK function that can fail returns PN_OK (0) or one of these negative
@@ -30,24 +30,24 @@
  */
 typedef enum pn_err {
     PN_OK = 0,
-    PN_E_BADREQ = -1,       /* 400 malformed request */
-    PN_E_UNAUTH = -2,       /* 401 no or invalid credentials */
-    PN_E_FORBIDDEN = -3,    /* 403 authenticated but not allowed */
-    PN_E_NOTFOUND = -4,     /* 404 no such resource (also used to hide other accounts' rows) */
-    PN_E_METHOD = -5,       /* 405 path exists, method does not */
-    PN_E_CONFLICT = -6,     /* 409 state conflict, unique violation */
-    PN_E_TOOLARGE = -7,     /* 413 body over the route's limit */
-    PN_E_MEDIATYPE = -8,    /* 415 unsupported Content-Type */
-    PN_E_INVALID = -9,      /* 422 well-formed but fails validation */
-    PN_E_LOCKED = -10,      /* 423 resource locked */
-    PN_E_RATELIMIT = -11,   /* 429 too many requests */
-    PN_E_INTERNAL = -12,    /* 500 bug or unexpected failure; details only in the log */
-    PN_E_UNAVAILABLE = -13, /* 503 a dependency (PostgreSQL, Redis) is down; retry later */
-    PN_E_TIMEOUT = -14,     /* 504 a dependency did not answer in time */
-    PN_E_HDRTOOLARGE = -15, /* 431 request header fields too large */
-    PN_E_GONE = -16,        /* 410 existed once, permanently gone */
+    PN_E_BADREQ = -1,        /* 400 malformed request */
+    PN_E_UNAUTH = -2,        /* 401 no or invalid credentials */
+    PN_E_FORBIDDEN = -3,     /* 403 authenticated but not allowed */
+    PN_E_NOTFOUND = -4,      /* 404 no such resource (also used to hide other accounts' rows) */
+    PN_E_METHOD = -5,        /* 405 path exists, method does not */
+    PN_E_CONFLICT = -6,      /* 409 state conflict, unique violation */
+    PN_E_TOOLARGE = -7,      /* 413 body over the route's limit */
+    PN_E_MEDIATYPE = -8,     /* 415 unsupported Content-Type */
+    PN_E_INVALID = -9,       /* 422 well-formed but fails validation */
+    PN_E_LOCKED = -10,       /* 423 resource locked */
+    PN_E_RATELIMIT = -11,    /* 429 too many requests */
+    PN_E_INTERNAL = -12,     /* 500 bug or unexpected failure; details only in the log */
+    PN_E_UNAVAILABLE = -13,  /* 503 a dependency (PostgreSQL, Redis) is down; retry later */
+    PN_E_TIMEOUT = -14,      /* 504 a dependency did not answer in time */
+    PN_E_HDRTOOLARGE = -15,  /* 431 request header fields too large */
+    PN_E_GONE = -16,         /* 410 existed once, permanently gone */
     PN_E_PRECONDITION = -17, /* 412 a precondition header failed */
-    PN_E_RANGE = -18,       /* 416 range not satisfiable */
+    PN_E_RANGE = -18,        /* 416 range not satisfiable */
 } pn_err_t;
 
 /* HTTP methods a route can be registered for. Values are bit flags so a set fits in a word. */
@@ -62,9 +62,9 @@ typedef enum pn_method {
 } pn_method_t;
 
 /* Opaque handles. Their layout is the kernel's business and may change in any release. */
-typedef struct pn_req pn_req_t;                 /* one HTTP request, owned by the kernel */
-typedef struct pn_plugin_ctx pn_plugin_ctx_t;   /* one loaded plugin, owned by the kernel */
-typedef struct pn_rows pn_rows_t;               /* a query result, owned by the request arena */
+typedef struct pn_req pn_req_t;               /* one HTTP request, owned by the kernel */
+typedef struct pn_plugin_ctx pn_plugin_ctx_t; /* one loaded plugin, owned by the kernel */
+typedef struct pn_rows pn_rows_t;             /* a query result, owned by the request arena */
 
 /* Log levels for host->log. */
 typedef enum pn_log_level {

@@ -44,10 +44,10 @@ typedef struct pnk_app {
 
     /* settings read once from config */
     int json_max_depth;
-    size_t max_body;        /* body cap for routes that set none */
+    size_t max_body; /* body cap for routes that set none */
     const char *const *cors_origins;
     size_t ncors;
-    const char *ui_dir;     /* NULL when there is no built UI */
+    const char *ui_dir; /* NULL when there is no built UI */
     const char *plugin_data_dir;
     const char *core_sql_dir;
     const char *server_name;

@@ -75,7 +75,8 @@ allowed_origin(pn_req_t *req)
     if (origin == NULL)
         return NULL;
     for (size_t i = 0; i < pnk_app.ncors; i++)
-        if (strcmp(pnk_app.cors_origins[i], origin) == 0 || strcmp(pnk_app.cors_origins[i], "*") == 0)
+        if (strcmp(pnk_app.cors_origins[i], origin) == 0 ||
+            strcmp(pnk_app.cors_origins[i], "*") == 0)
             return origin;
     return NULL;
 }
@@ -86,7 +87,7 @@ add_cors(pn_req_t *req, const char *origin)
     (void)pnk_http_response_header(req->http, req->resp, "Access-Control-Allow-Origin", origin);
     (void)pnk_http_response_header(req->http, req->resp, "Vary", "Origin");
     (void)pnk_http_response_header(req->http, req->resp, "Access-Control-Expose-Headers",
-                             "X-Request-Id, Retry-After, ETag, Content-Disposition");
+                                   "X-Request-Id, Retry-After, ETag, Content-Disposition");
 }
 
 static int
@@ -98,7 +99,7 @@ answer_options(pn_req_t *req, uint32_t allowed, const char *origin)
     if (origin && pnk_req_header(req, "Access-Control-Request-Method")) {
         (void)pnk_reply_header(req, "Access-Control-Allow-Methods", allow ? allow : "OPTIONS");
         (void)pnk_reply_header(req, "Access-Control-Allow-Headers",
-                         "Authorization, Content-Type, X-Request-Id, Idempotency-Key");
+                               "Authorization, Content-Type, X-Request-Id, Idempotency-Key");
         (void)pnk_reply_header(req, "Access-Control-Max-Age", "600");
     }
     return pnk_reply_raw(req, 204, NULL, NULL, 0);
@@ -162,8 +163,7 @@ run_route(pn_req_t *req, const char *origin)
         int code = req->err_code;
         req->err_code = 0;
         if (code == PN_E_NOTFOUND && !is_api_path(req->http->path) &&
-            (req->http->method_id == PN_GET || req->http->method_id == PN_HEAD) &&
-            pnk_app.ui_dir)
+            (req->http->method_id == PN_GET || req->http->method_id == PN_HEAD) && pnk_app.ui_dir)
             return pnk_static_serve(req);
         if (code == PN_E_BADREQ)
             return pnk_fail(req, PN_E_BADREQ, "malformed request path");
@@ -236,8 +236,7 @@ note_identity_change(pn_req_t *req)
     int m = req->http->method_id;
 
     if (req->route && req->route->perm && strncmp(req->route->perm, "admin.", 6) == 0 &&
-        (m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE) &&
-        req->resp->status < 400)
+        (m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE) && req->resp->status < 400)
         pnk_pcache_changed();
 }
 
@@ -302,7 +301,7 @@ pnk_dispatch_on_done(void *ud, const pnk_http_request_t *http, const pnk_http_re
 {
     (void)ud;
     const pn_req_t *req = http->app_data;
-    const char *route = req && req->route ? req->route->path
+    const char *route = req && req->route         ? req->route->path
                         : (resp && resp->fd >= 0) ? "(static)"
                                                   : "(unmatched)";
     int status = resp ? resp->status : 499;

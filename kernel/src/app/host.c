@@ -60,7 +60,7 @@ pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t err
     for (size_t i = 0; i < pnk_app.nperms; i++)
         if (strcmp(pnk_app.perms[i].name, perm->name) == 0) {
             (void)snprintf(err, errlen, "permission %s is already registered by %s", perm->name,
-                     pnk_app.perms[i].owner);
+                           pnk_app.perms[i].owner);
             return -1;
         }
     if (pnk_app.nperms == pnk_app.perms_cap) {
@@ -125,8 +125,8 @@ host_perm_add(pn_plugin_ctx_t *ctx, const pn_perm_t *perms, size_t elem_size)
             break;
         if (!perm_name_ok(e.name, ctx->name)) {
             (void)snprintf(err, sizeof err,
-                     "permission \"%s\" must be named %s.<resource>.<verb> in lower case", e.name,
-                     ctx->name);
+                           "permission \"%s\" must be named %s.<resource>.<verb> in lower case",
+                           e.name, ctx->name);
             return record_error(ctx, PN_E_INVALID, err);
         }
         if (pnk_app_perm_add(&e, ctx->name, err, sizeof err) != 0)
@@ -149,7 +149,7 @@ host_sql_dir_add(pn_plugin_ctx_t *ctx, const char *dir)
         (void)snprintf(path, sizeof path, "%s/%s/%s", pnk_app.plugin_data_dir, ctx->name, dir);
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
         (void)snprintf(err, sizeof err, "migrations folder %.4000s: %s", path,
-                 errno ? strerror(errno) : "not a folder");
+                       errno ? strerror(errno) : "not a folder");
         return record_error(ctx, PN_E_INVALID, err);
     }
     ctx->sql_dir = strdup(path);
@@ -181,7 +181,7 @@ host_service_add(pn_plugin_ctx_t *ctx, const char *name, uint32_t version, const
     for (size_t i = 0; i < pnk_app.nservices; i++)
         if (strcmp(pnk_app.services[i].name, name) == 0) {
             (void)snprintf(err, sizeof err, "service \"%s\" is already provided by %s", name,
-                     pnk_app.services[i].owner);
+                           pnk_app.services[i].owner);
             return record_error(ctx, PN_E_CONFLICT, err);
         }
     if (pnk_app.nservices == pnk_app.services_cap) {
@@ -381,8 +381,8 @@ host_redis_command(pn_req_t *req, int argc, const char *const *argv, const size_
 {
     char err[256];
     json_t *r = NULL;
-    int rc = pnk_redis_command(PNK_REDIS_CACHE, argc, argv, argvlen, reply ? &r : NULL, err,
-                               sizeof err);
+    int rc =
+        pnk_redis_command(PNK_REDIS_CACHE, argc, argv, argvlen, reply ? &r : NULL, err, sizeof err);
 
     if (rc != PN_OK) {
         PNK_WARN("redis", "command failed: %s", err);
@@ -399,13 +399,13 @@ host_queue_command(pn_req_t *req, int argc, const char *const *argv, const size_
 {
     char err[256];
     json_t *r = NULL;
-    int rc = pnk_redis_command(PNK_REDIS_QUEUE, argc, argv, argvlen, reply ? &r : NULL, err,
-                               sizeof err);
+    int rc =
+        pnk_redis_command(PNK_REDIS_QUEUE, argc, argv, argvlen, reply ? &r : NULL, err, sizeof err);
 
     if (rc != PN_OK) {
         PNK_WARN("redis", "queue command failed: %s", err);
-        return pnk_fail(req, rc, rc == PN_E_UNAVAILABLE ? "job queue unavailable"
-                                                        : "job queue error");
+        return pnk_fail(req, rc,
+                        rc == PN_E_UNAVAILABLE ? "job queue unavailable" : "job queue error");
     }
     if (reply)
         *reply = pnk_req_keep_json(req, r);

@@ -34,22 +34,25 @@ static void
 usage(FILE *f)
 {
     (void)fprintf(f, "usage: powernode-server [--config FILE] [--migrate | --create-admin | "
-               "--check-config] [--version]\n"
-               "  --config FILE    YAML configuration (default: $POWERNODE_CONFIG, else "
-               "built-in defaults)\n"
-               "  --migrate        apply pending migrations and exit\n"
-               "  --create-admin   create the first admin (POWERNODE_ADMIN_EMAIL / "
-               "POWERNODE_ADMIN_PASSWORD) and exit\n"
-               "  --check-config   load config and plugins, report problems, and exit\n");
+                     "--check-config] [--version]\n"
+                     "  --config FILE    YAML configuration (default: $POWERNODE_CONFIG, else "
+                     "built-in defaults)\n"
+                     "  --migrate        apply pending migrations and exit\n"
+                     "  --create-admin   create the first admin (POWERNODE_ADMIN_EMAIL / "
+                     "POWERNODE_ADMIN_PASSWORD) and exit\n"
+                     "  --check-config   load config and plugins, report problems, and exit\n");
 }
 
 static int
 parse_args(int argc, char **argv, options_t *o)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"migrate", no_argument, NULL, 'm'},
-        {"create-admin", no_argument, NULL, 'a'}, {"check-config", no_argument, NULL, 'k'},
-        {"version", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        {"migrate", no_argument, NULL, 'm'},
+        {"create-admin", no_argument, NULL, 'a'},
+        {"check-config", no_argument, NULL, 'k'},
+        {"version", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -71,7 +74,7 @@ parse_args(int argc, char **argv, options_t *o)
             break;
         case 'v':
             (void)printf("powernode-server %s (plugin ABI %d, %s, libevent %s)\n", SERVER_VERSION,
-                   PN_PLUGIN_ABI, PN_ABI_TAG, event_get_version());
+                         PN_PLUGIN_ABI, PN_ABI_TAG, event_get_version());
             exit(0);
         case 'h':
             usage(stdout);
@@ -122,8 +125,7 @@ load_plugins(char *err, size_t errlen)
     }
     if (dir[0] && pnk_loader_open_dir(pnk_app.loader, dir, err, errlen) != 0) {
         /* A missing default folder just means no plugins are installed yet. */
-        if (!(stat(dir, &st) != 0 && errno == ENOENT &&
-              strcmp(dir, PN_DEFAULT_PLUGIN_DIR) == 0))
+        if (!(stat(dir, &st) != 0 && errno == ENOENT && strcmp(dir, PN_DEFAULT_PLUGIN_DIR) == 0))
             return -1;
     }
     if (pnk_config_list(pnk_app.config, "loader.paths", "POWERNODE_PLUGINS_PATHS", &paths, &n, err,
@@ -180,8 +182,9 @@ setup_auth(char *err, size_t errlen)
     static char prevbuf[4096];
 
     if (key[0] == '\0') {
-        (void)snprintf(err, errlen, "auth.jwt_key is not set (POWERNODE_JWT_KEY, at least 32 bytes; "
-                              "scripts/setup.sh generates one)");
+        (void)snprintf(err, errlen,
+                       "auth.jwt_key is not set (POWERNODE_JWT_KEY, at least 32 bytes; "
+                       "scripts/setup.sh generates one)");
         return -1;
     }
     keys[nkeys++] = (pnk_auth_key_t){pnk_config_string(pnk_app.config, "auth", "jwt_kid"), key};
@@ -219,7 +222,8 @@ setup_auth(char *err, size_t errlen)
 static int
 sync_permissions(char *err, size_t errlen)
 {
-    const pn_perm_t **list = calloc(pnk_app.nperms + 1, sizeof(*list)); /* NOLINT(bugprone-sizeof-expression): pointers */
+    const pn_perm_t **list = calloc(
+        pnk_app.nperms + 1, sizeof(*list)); /* NOLINT(bugprone-sizeof-expression): pointers */
     const char **owners = calloc(pnk_app.nperms + 1, sizeof(*owners));
     pn_perm_t *perms = calloc(pnk_app.nperms + 1, sizeof(*perms));
     int rc = -1;
@@ -291,7 +295,7 @@ create_admin(char *err, size_t errlen)
         return 0;
     }
     (void)printf("admin created\n  email:    %s\n  password: %s\n", email,
-           password ? "(from POWERNODE_ADMIN_PASSWORD)" : generated);
+                 password ? "(from POWERNODE_ADMIN_PASSWORD)" : generated);
     if (!password)
         (void)printf("  This password is shown once; change it after signing in.\n");
     return 0;

@@ -11,7 +11,7 @@
 
 /* Upper bounds in seconds; the last bucket is +Inf. */
 static const double bounds[PNK_METRICS_BUCKETS - 1] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                      0.05,   0.1,   0.25,   0.5,   1.0};
+                                                       0.05,   0.1,   0.25,   0.5,   1.0};
 
 void
 pnk_metrics_init(pnk_metrics_t *m)
@@ -21,8 +21,7 @@ pnk_metrics_init(pnk_metrics_t *m)
 }
 
 void
-pnk_metrics_observe(pnk_metrics_t *m, const char *route, int method, int status,
-                    double duration_ms)
+pnk_metrics_observe(pnk_metrics_t *m, const char *route, int method, int status, double duration_ms)
 {
     double s = duration_ms / 1000.0;
     pnk_metric_series_t *e = NULL;
@@ -63,8 +62,7 @@ typedef struct {
     bool oom;
 } out_t;
 
-static void
-put(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 put(out_t *o, const char *fmt, ...)

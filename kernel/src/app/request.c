@@ -137,16 +137,14 @@ pnk_reply_header(pn_req_t *req, const char *name, const char *value)
 {
     if (name == NULL || value == NULL || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
         return PN_E_INTERNAL; /* header injection is a programming error, not input */
-    return pnk_http_response_header(req->http, req->resp, name, value) == 0 ? PN_OK
-                                                                           : PN_E_INTERNAL;
+    return pnk_http_response_header(req->http, req->resp, name, value) == 0 ? PN_OK : PN_E_INTERNAL;
 }
 
 int
 pnk_reply_raw(pn_req_t *req, int status, const char *content_type, const void *body, size_t len)
 {
     if (req->replied) {
-        PNK_ERROR("request", "handler replied twice route=%s",
-                  req->route ? req->route->path : "-");
+        PNK_ERROR("request", "handler replied twice route=%s", req->route ? req->route->path : "-");
         return PN_E_INTERNAL;
     }
     req->replied = true;

@@ -32,9 +32,9 @@ typedef struct pnk_principal {
     const char *user_id;    /* NULL for services */
     const char *account_id; /* NULL for services */
     const char *email;
-    const char *token_id;   /* jti of the access token, or the API key id */
-    bool all_perms;         /* the admin system role: every registered permission */
-    const char **perms;     /* sorted, for bsearch; ignored when all_perms */
+    const char *token_id; /* jti of the access token, or the API key id */
+    bool all_perms;       /* the admin system role: every registered permission */
+    const char **perms;   /* sorted, for bsearch; ignored when all_perms */
     size_t nperms;
 } pnk_principal_t;
 
@@ -45,7 +45,7 @@ struct pn_req {
     const char *request_id;
     const pnk_route_t *route;
     pnk_match_t match;
-    uint32_t allowed;        /* methods the path allows, when routing answered 405 */
+    uint32_t allowed; /* methods the path allows, when routing answered 405 */
     pnk_principal_t principal;
     pn_plugin_ctx_t *plugin; /* the route's owner, NULL for kernel routes */
 
@@ -57,9 +57,9 @@ struct pn_req {
     bool replied;
     int err_code;
     char *err_msg;
-    json_t *err_details;     /* array of {"field","message"} */
+    json_t *err_details; /* array of {"field","message"} */
 
-    pnk_db_conn_t *db;       /* taken on first query, returned at the end of the request */
+    pnk_db_conn_t *db; /* taken on first query, returned at the end of the request */
 };
 
 /* Request accessors (host API req_*). */

@@ -109,10 +109,14 @@ static const char *const empty_reserved[] = {NULL};
 static const pn_config_key_t no_keys[] = {PN_CONFIG_END};
 
 static const section_t sections[] = {
-    {"server", server_keys, empty_reserved},     {"http", http_keys, http_reserved},
-    {"database", database_keys, empty_reserved}, {"redis", redis_keys, empty_reserved},
-    {"log", log_keys, empty_reserved},           {"paths", paths_keys, empty_reserved},
-    {"auth", auth_keys, empty_reserved},         {"loader", no_keys, loader_reserved},
+    {"server", server_keys, empty_reserved},
+    {"http", http_keys, http_reserved},
+    {"database", database_keys, empty_reserved},
+    {"redis", redis_keys, empty_reserved},
+    {"log", log_keys, empty_reserved},
+    {"paths", paths_keys, empty_reserved},
+    {"auth", auth_keys, empty_reserved},
+    {"loader", no_keys, loader_reserved},
     {"extensions", no_keys, extensions_reserved},
 };
 
@@ -129,8 +133,8 @@ pnk_settings_declare(pnk_config_t *c, char *err, size_t errlen)
         return -1;
     }
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
-        if (pnk_config_declare(c, sections[i].section, sections[i].keys,
-                               sizeof sections[i].keys[0], sections[i].reserved, err, errlen) != 0)
+        if (pnk_config_declare(c, sections[i].section, sections[i].keys, sizeof sections[i].keys[0],
+                               sections[i].reserved, err, errlen) != 0)
             return -1;
     return 0;
 }

@@ -152,9 +152,9 @@ pnk_static_serve(pn_req_t *req)
             return pnk_fail(req, PN_E_NOTFOUND, "not found");
     }
     (void)snprintf(etag, sizeof etag, "\"%llx-%llx%s\"", (unsigned long long)st.st_size,
-             (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
-                 (unsigned long long)st.st_mtim.tv_nsec,
-             gz ? "-gz" : "");
+                   (unsigned long long)st.st_mtim.tv_sec * 1000000000ull +
+                       (unsigned long long)st.st_mtim.tv_nsec,
+                   gz ? "-gz" : "");
     (void)pnk_reply_header(req, "ETag", etag);
     (void)pnk_reply_header(req, "Vary", "Accept-Encoding");
     (void)pnk_reply_header(req, "X-Content-Type-Options", "nosniff");
@@ -164,9 +164,9 @@ pnk_static_serve(pn_req_t *req)
         (void)pnk_reply_header(req, "Cache-Control", "no-cache");
     if (strcmp(content_type(rel), types[0].type) == 0) {
         (void)pnk_reply_header(req, "Content-Security-Policy",
-                         "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
-                         "'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri "
-                         "'self'; frame-ancestors 'none'");
+                               "default-src 'self'; img-src 'self' data: blob:; style-src 'self' "
+                               "'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri "
+                               "'self'; frame-ancestors 'none'");
         (void)pnk_reply_header(req, "X-Frame-Options", "DENY");
     }
     if (etag_matches(pnk_req_header(req, "If-None-Match"), etag)) {

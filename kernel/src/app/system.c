@@ -49,10 +49,12 @@ ready(pn_req_t *req)
     json_t *checks = json_pack("{s:s, s:s, s:s, s:s}", "database", db == PN_OK ? "ok" : "down",
                                "redis", redis == PN_OK ? "ok" : "down", "queue",
                                queue == PN_OK ? "ok" : "down", "migrations",
-                               db != PN_OK ? "unknown" : pending ? "pending" : "applied");
+                               db != PN_OK ? "unknown"
+                               : pending   ? "pending"
+                                           : "applied");
     if (ok)
-        return pnk_reply_json(req, 200, json_pack("{s:s, s:o}", "status", "ready", "checks", checks),
-                              NULL);
+        return pnk_reply_json(req, 200,
+                              json_pack("{s:s, s:o}", "status", "ready", "checks", checks), NULL);
     (void)pnk_reply_header(req, "Retry-After", "5");
     json_t *doc = json_pack("{s:b, s:s, s:[], s:o}", "success", 0, "error", "not ready", "details",
                             "checks", checks);
@@ -113,12 +115,12 @@ system_plugins(pn_req_t *req)
         for (const char *const *dep = d->depends; dep && *dep; dep++)
             json_array_append_new(deps, json_string(*dep));
         json_array_append_new(
-            list, json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:s, s:s?, s:o, s:b, s:s?}", "name",
-                            d->name, "version", d->version, "kind",
-                            pnk_plugin_kind_name(d->kind), "abi", (int)d->abi, "abi_tag",
-                            d->abi_tag, "route_count", (json_int_t)p->route_count, "state",
-                            pnk_plugin_state_name(p->state), "summary", d->summary,
-                            "depends", deps, "optional", p->optional, "error", p->error));
+            list,
+            json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:s, s:s?, s:o, s:b, s:s?}", "name", d->name,
+                      "version", d->version, "kind", pnk_plugin_kind_name(d->kind), "abi",
+                      (int)d->abi, "abi_tag", d->abi_tag, "route_count", (json_int_t)p->route_count,
+                      "state", pnk_plugin_state_name(p->state), "summary", d->summary, "depends",
+                      deps, "optional", p->optional, "error", p->error));
     }
     json_t *meta = json_pack("{s:i, s:s, s:s}", "server_abi", PN_PLUGIN_ABI, "server_abi_tag",
                              PN_ABI_TAG, "libevent", event_get_version());
@@ -135,12 +137,12 @@ static const char plugins_resp_schema[] =
 static const pn_route_t system_routes[] = {
     {PN_GET, "/health", NULL, health, "Liveness: the process answers", 0, NULL, NULL,
      PN_ROUTE_PUBLIC},
-    {PN_GET, "/ready", NULL, ready,
-     "Readiness: database, Redis and migrations are in place", 0, NULL, NULL, PN_ROUTE_PUBLIC},
+    {PN_GET, "/ready", NULL, ready, "Readiness: database, Redis and migrations are in place", 0,
+     NULL, NULL, PN_ROUTE_PUBLIC},
     {PN_GET, "/metrics", NULL, metrics, "Prometheus metrics", 0, NULL, NULL,
      PN_ROUTE_PUBLIC | PN_ROUTE_UNDOCUMENTED},
-    {PN_GET, "/api/v1/openapi.json", NULL, openapi, "This API as an OpenAPI 3.1 document", 0,
-     NULL, NULL, PN_ROUTE_PUBLIC},
+    {PN_GET, "/api/v1/openapi.json", NULL, openapi, "This API as an OpenAPI 3.1 document", 0, NULL,
+     NULL, PN_ROUTE_PUBLIC},
     {PN_GET, "/api/v1/system/plugins", "admin.system.read", system_plugins,
      "Loaded plugins and extensions with their state", 0, NULL, plugins_resp_schema, 0},
     PN_ROUTE_END,

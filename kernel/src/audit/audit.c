@@ -99,8 +99,9 @@ pnk_audit_request(pn_req_t *req)
     if (req->principal.kind != PNK_PRINCIPAL_USER && req->principal.kind != PNK_PRINCIPAL_APIKEY)
         return;
     int status = req->resp->status;
-    const char *result = status < 400 ? "success" : (status == 401 || status == 403) ? "denied"
-                                                                                     : "failure";
+    const char *result = status < 400                       ? "success"
+                         : (status == 401 || status == 403) ? "denied"
+                                                            : "failure";
     char action[160];
     (void)snprintf(action, sizeof action, "%s", route->perm ? route->perm : route->path);
     pnk_audit_event_t ev = {

@@ -93,8 +93,7 @@ make_key(char out[80], const char *user, const char *account)
 }
 
 bool
-pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena,
-               pnk_principal_t *p)
+pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena, pnk_principal_t *p)
 {
     char key[80];
     bool hit = false;

@@ -138,8 +138,7 @@ pnk_envelope_error(const char *message, json_t *details)
 }
 
 char *
-pnk_envelope_error_text(const char *message, const char *field, const char *detail,
-                        size_t *len_out)
+pnk_envelope_error_text(const char *message, const char *field, const char *detail, size_t *len_out)
 {
     json_t *details = json_array();
     char *s;
@@ -150,7 +149,8 @@ pnk_envelope_error_text(const char *message, const char *field, const char *deta
     s = env ? json_dumps(env, JSON_COMPACT) : NULL;
     json_decref(env);
     if (s == NULL) {
-        static const char fallback[] = "{\"success\":false,\"error\":\"out of memory\",\"details\":[]}";
+        static const char fallback[] =
+            "{\"success\":false,\"error\":\"out of memory\",\"details\":[]}";
         s = strdup(fallback);
     }
     if (len_out)

@@ -106,8 +106,8 @@ pnk_logv(pnk_log_level_t level, const char *tag, const char *fmt, va_list ap)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
     if (json_format) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "ts", ts, "level", level_names[level],
-                              "tag", tag ? tag : "-", "msg", msg);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "ts", ts, "level", level_names[level], "tag",
+                              tag ? tag : "-", "msg", msg);
         if (o && current_request)
             json_object_set_new(o, "request_id", json_string(current_request));
         if (o)
@@ -150,7 +150,8 @@ pnk_log_access(const char *request_id, const char *method, const char *path, int
         return;
     }
     timestamp(ts, sizeof ts);
-    int n = snprintf(line, sizeof line, "%s info  [access] rid=%s method=%s path=%.512s status=%d "
+    int n = snprintf(line, sizeof line,
+                     "%s info  [access] rid=%s method=%s path=%.512s status=%d "
                      "duration_ms=%.3f peer=%s\n",
                      ts, request_id ? request_id : "-", method, path, status, duration_ms,
                      peer ? peer : "-");
@@ -161,7 +162,7 @@ pnk_log_access(const char *request_id, const char *method, const char *path, int
 bool
 pnk_log_redact_header(const char *name)
 {
-    static const char *const secret[] = {"authorization", "cookie", "set-cookie",
+    static const char *const secret[] = {"authorization",       "cookie",    "set-cookie",
                                          "proxy-authorization", "x-api-key", NULL};
     for (int i = 0; secret[i]; i++)
         if (strcasecmp(name, secret[i]) == 0)

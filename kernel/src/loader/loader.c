@@ -25,8 +25,8 @@ struct pnk_loader {
     bool resolved, finished;
 };
 
-static void
-say(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 say(char *err, size_t errlen, const char *fmt, ...)
@@ -102,8 +102,7 @@ check_tag(const char *mine, const char *theirs, char *part_out, size_t partlen, 
     for (int part = 0;; part++) {
         size_t la = strcspn(a, ";"), lb = strcspn(b, ";");
         if (la != lb || memcmp(a, b, la) != 0) {
-            (void)snprintf(part_out, partlen, "%s",
-                     part < 3 ? part_names[part] : "part");
+            (void)snprintf(part_out, partlen, "%s", part < 3 ? part_names[part] : "part");
             (void)snprintf(mine_out, vlen, "%.*s", (int)la, a);
             (void)snprintf(theirs_out, vlen, "%.*s", (int)lb, b);
             return -1;
@@ -130,8 +129,7 @@ is_elf(const char *path)
 }
 
 static int
-check_descriptor(pnk_loader_t *l, const char *path, const pn_plugin_t *d, char *err,
-                 size_t errlen)
+check_descriptor(pnk_loader_t *l, const char *path, const pn_plugin_t *d, char *err, size_t errlen)
 {
     const char *file = base_name(path);
     char part[64], mine[64], theirs[64];
@@ -157,7 +155,8 @@ check_descriptor(pnk_loader_t *l, const char *path, const pn_plugin_t *d, char *
         if (d->abi_tag == NULL)
             say(err, errlen, "plugin %s: descriptor has no ABI tag", path);
         else
-            say(err, errlen, "plugin \"%s\" (%s): ABI tag differs in the %s: plugin \"%s\", "
+            say(err, errlen,
+                "plugin \"%s\" (%s): ABI tag differs in the %s: plugin \"%s\", "
                 "server \"%s\"",
                 valid_name(d->name) ? d->name : "?", file, part, theirs, mine);
         return -1;
@@ -238,7 +237,8 @@ pnk_loader_open(pnk_loader_t *l, const char *path, char *err, size_t errlen)
     p->order = -1;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        pn_plugin_ctx_t **items = realloc(l->items, cap * sizeof(*items)); /* NOLINT(bugprone-sizeof-expression): pointers */
+        pn_plugin_ctx_t **items = realloc(
+            l->items, cap * sizeof(*items)); /* NOLINT(bugprone-sizeof-expression): pointers */
         if (items == NULL) {
             plugin_free(p);
             say(err, errlen, "plugin %s: out of memory", path);
@@ -341,8 +341,8 @@ visit(pnk_loader_t *l, pn_plugin_ctx_t *p, char *mark, pn_plugin_ctx_t **stack, 
     for (const char *const *dep = p->desc->depends; dep && *dep; dep++) {
         pn_plugin_ctx_t *q = pnk_loader_find(l, *dep);
         if (q == NULL) {
-            say(err, errlen, "plugin \"%s\": needs plugin \"%s\", which is not installed",
-                p->name, *dep);
+            say(err, errlen, "plugin \"%s\": needs plugin \"%s\", which is not installed", p->name,
+                *dep);
             return -1;
         }
         if (q->state == PNK_PLUGIN_DISABLED) {
@@ -378,7 +378,8 @@ pnk_loader_resolve(pnk_loader_t *l, const pnk_loader_policy_t *policy, char *err
     }
     free(l->order);
     l->norder = 0;
-    l->order = calloc(l->n + 1, sizeof(*l->order)); /* NOLINT(bugprone-sizeof-expression): pointers */
+    l->order =
+        calloc(l->n + 1, sizeof(*l->order)); /* NOLINT(bugprone-sizeof-expression): pointers */
     mark = calloc(l->n + 1, 1);
     stack = calloc(l->n + 1, sizeof(*stack)); /* NOLINT(bugprone-sizeof-expression): pointers */
     if (l->order == NULL || mark == NULL || stack == NULL) {
@@ -396,8 +397,7 @@ pnk_loader_resolve(pnk_loader_t *l, const pnk_loader_policy_t *policy, char *err
 
 int
 pnk_loader_init(pnk_loader_t *l, const pn_host_t *host,
-                void (*on_fail)(void *ud, pn_plugin_ctx_t *p), void *ud, char *err,
-                size_t errlen)
+                void (*on_fail)(void *ud, pn_plugin_ctx_t *p), void *ud, char *err, size_t errlen)
 {
     if (!l->resolved) {
         say(err, errlen, "plugin loader: resolve before init");
@@ -422,13 +422,13 @@ pnk_loader_init(pnk_loader_t *l, const pn_host_t *host,
             int rc = p->desc->init(p, host);
             if (rc == PN_OK) {
                 p->state = PNK_PLUGIN_ACTIVE;
-                PNK_INFO("loader", "plugin=%s version=%s kind=%s routes=%zu state=active",
-                         p->name, p->desc->version, pnk_plugin_kind_name(p->desc->kind),
-                         p->route_count);
+                PNK_INFO("loader", "plugin=%s version=%s kind=%s routes=%zu state=active", p->name,
+                         p->desc->version, pnk_plugin_kind_name(p->desc->kind), p->route_count);
                 continue;
             }
             (void)snprintf(buf, sizeof buf, "%s",
-                     p->last_error[0] ? p->last_error : "init returned an error without a message");
+                           p->last_error[0] ? p->last_error
+                                            : "init returned an error without a message");
             why = buf;
         }
         free(p->error);

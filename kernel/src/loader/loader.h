@@ -12,10 +12,10 @@
 #include <powernode/plugin.h>
 
 typedef enum {
-    PNK_PLUGIN_FOUND = 0,   /* opened and checked, not yet initialised */
-    PNK_PLUGIN_DISABLED,    /* present but switched off by config */
-    PNK_PLUGIN_ACTIVE,      /* init succeeded */
-    PNK_PLUGIN_FAILED,      /* init failed and the plugin was optional */
+    PNK_PLUGIN_FOUND = 0, /* opened and checked, not yet initialised */
+    PNK_PLUGIN_DISABLED,  /* present but switched off by config */
+    PNK_PLUGIN_ACTIVE,    /* init succeeded */
+    PNK_PLUGIN_FAILED,    /* init failed and the plugin was optional */
 } pnk_plugin_state_t;
 
 /* One loaded plugin; this is what pn_plugin_ctx_t points to. */
@@ -23,7 +23,7 @@ struct pn_plugin_ctx {
     char *path;
     void *dl;
     const pn_plugin_t *desc;
-    const char *name;     /* desc->name */
+    const char *name; /* desc->name */
     pnk_plugin_state_t state;
     bool optional;
     char *error;          /* why it failed or is disabled; malloc'd */
@@ -32,7 +32,7 @@ struct pn_plugin_ctx {
     char *config_section; /* "plugins.<name>" */
     bool config_declared;
     size_t route_count;
-    int order;            /* position in init order, -1 when not initialised */
+    int order; /* position in init order, -1 when not initialised */
 };
 
 typedef struct pnk_loader pnk_loader_t;

@@ -19,23 +19,23 @@
 /* The kernel's copy of a registered route; strings and schemas are owned by the router. */
 typedef struct pnk_route {
     pn_method_t method;
-    char *path;              /* the pattern as registered */
-    char *perm;              /* NULL for public/service routes */
+    char *path; /* the pattern as registered */
+    char *perm; /* NULL for public/service routes */
     pn_handler_fn fn;
     char *summary;
-    size_t max_body;         /* 0 = server default */
+    size_t max_body;           /* 0 = server default */
     pnk_schema_t *req_schema;  /* NULL when none */
     pnk_schema_t *resp_schema; /* NULL when none */
-    uint32_t flags;          /* PN_ROUTE_* */
-    char *owner;             /* plugin name, or "kernel" */
-    void *owner_data;        /* the owning plugin's context (opaque to the router) */
+    uint32_t flags;            /* PN_ROUTE_* */
+    char *owner;               /* plugin name, or "kernel" */
+    void *owner_data;          /* the owning plugin's context (opaque to the router) */
 } pnk_route_t;
 
 typedef struct pnk_match {
     const pnk_route_t *route;
     int nparams;
-    const char *names[PNK_ROUTE_MAX_PARAMS];  /* borrowed from the route */
-    char *values[PNK_ROUTE_MAX_PARAMS];       /* percent-decoded, in the arena */
+    const char *names[PNK_ROUTE_MAX_PARAMS]; /* borrowed from the route */
+    char *values[PNK_ROUTE_MAX_PARAMS];      /* percent-decoded, in the arena */
 } pnk_match_t;
 
 typedef struct pnk_router pnk_router_t;

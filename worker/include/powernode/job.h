@@ -156,7 +156,25 @@ typedef struct pn_job_host {
     bool (*breaker_allow)(pn_job_t *job, const char *target);
     void (*breaker_report)(pn_job_t *job, const char *target, bool ok);
     /* ---- ABI 1: append below this line only ---- */
+    /* ABI 1 (appended during development): raw-body transfers, for content that is not JSON.
+     * Check with PN_JOB_HOST_HAS (PN_JOB_HAVE_API_FILE says this header declares them). Both
+     * go through the same token, retries, backoff and backend breaker as api(), and fill res
+     * like it (res->body is the JSON error envelope of a non-2xx answer, else NULL). The local
+     * file must be inside this attempt's workdir() (created first): other paths, symbolic
+     * links and non-regular files are refused with -1 and status 0.
+     * api_download: GET path, a 2xx body streamed into dest_file (created or truncated);
+     * over max_bytes (0 = no cap) the transfer stops, the call fails (no retry) and the file
+     * is removed, as it is after any failure or non-2xx answer.
+     * api_upload: POST path with the file as the raw body, Content-Type content_type (NULL =
+     * application/octet-stream) and an Idempotency-Key (idem_key, or "<jid>:<n>" as api()). */
+    int (*api_download)(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
+                        pn_job_response_t *res);
+    int (*api_upload)(pn_job_t *job, const char *path, const char *src_file,
+                      const char *content_type, const char *idem_key, pn_job_response_t *res);
 } pn_job_host_t;
+
+/* This header's host table has api_download and api_upload. */
+#define PN_JOB_HAVE_API_FILE 1
 
 #define PN_JOB_HOST_HAS(h, m) ((h)->size >= offsetof(pn_job_host_t, m) + sizeof((h)->m))
 
@@ -222,6 +240,20 @@ pn_job_api(pn_job_t *job, const char *method, const char *path, const json_t *bo
            const char *idem_key, pn_job_response_t *res)
 {
     return pn_job_host_->api(job, method, path, body, idem_key, res);
+}
+
+static inline int
+pn_job_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
+                    pn_job_response_t *res)
+{
+    return pn_job_host_->api_download(job, path, dest_file, max_bytes, res);
+}
+
+static inline int
+pn_job_api_upload(pn_job_t *job, const char *path, const char *src_file, const char *content_type,
+                  const char *idem_key, pn_job_response_t *res)
+{
+    return pn_job_host_->api_upload(job, path, src_file, content_type, idem_key, res);
 }
 
 static inline int

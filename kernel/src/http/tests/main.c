@@ -1,4 +1,5 @@
-/* Runs the http suites: parser, chunked decoder, smuggling corpus, and the real-socket server, streams. */
+/* Runs the http suites: parser, chunked decoder, smuggling corpus, and the real-socket server,
+ * streams. */
 #include <CUnit/Basic.h>
 
 void register_parser_tests(void);

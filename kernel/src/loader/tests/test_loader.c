@@ -99,8 +99,8 @@ test_loader_no_entry(void)
 {
     pnk_loader_t *l = pnk_loader_new();
     CU_ASSERT_EQUAL(open_fx(l, "no_entry"), -1);
-    CU_ASSERT_STRING_EQUAL(
-        err, "plugin " FIXTURE_DIR "/no_entry.so: not a Powernode plugin (no pn_plugin_entry)");
+    CU_ASSERT_STRING_EQUAL(err, "plugin " FIXTURE_DIR
+                                "/no_entry.so: not a Powernode plugin (no pn_plugin_entry)");
     pnk_loader_free(l);
 }
 

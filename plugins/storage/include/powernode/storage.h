@@ -30,8 +30,8 @@ typedef int (*pn_storage_sink_fn)(void *ud, const void *buf, size_t len);
 
 typedef struct pn_storage_info {
     uint64_t size;
-    char etag[130];          /* provider's entity tag, quotes removed; may be empty */
-    char content_type[128];  /* as stored; may be empty */
+    char etag[130];         /* provider's entity tag, quotes removed; may be empty */
+    char content_type[128]; /* as stored; may be empty */
 } pn_storage_info_t;
 
 typedef struct pn_storage_vt {
@@ -48,8 +48,8 @@ typedef struct pn_storage_vt {
     /* Store an object from a stream, atomically: readers see the old object or the whole new
      * one, never a part (temporary name + rename, or a provider-side commit). size_hint is
      * the expected length or 0 when unknown. */
-    int (*put)(pn_req_t *req, pn_storage_t *s, const char *key, pn_storage_source_fn src,
-               void *ud, uint64_t size_hint, const char *content_type);
+    int (*put)(pn_req_t *req, pn_storage_t *s, const char *key, pn_storage_source_fn src, void *ud,
+               uint64_t size_hint, const char *content_type);
     /* Read bytes [offset, offset+length) (length 0 = to the end) into a sink, streaming in
      * bounded memory. PN_E_NOTFOUND when absent, PN_E_RANGE when offset is past the end. */
     int (*get)(pn_req_t *req, pn_storage_t *s, const char *key, uint64_t offset, uint64_t length,

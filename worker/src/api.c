@@ -97,6 +97,7 @@ typedef struct {
     bool too_big;     /* over rq->sink_max: fail without retrying */
     bool write_error; /* the sink file could not be written */
     uint64_t sent;    /* bytes of rq->source_fd sent */
+    bool read_error;  /* the source file could not be read (shrank?) */
 } sink_t;
 
 /* A 2xx body of a download goes to the file; anything else (an error envelope) to memory. */
@@ -164,8 +165,10 @@ on_read(char *p, size_t sz, size_t n, void *ud)
     if (want > s->rq->source_len - s->sent)
         want = (size_t)(s->rq->source_len - s->sent);
     ssize_t r = pread(s->rq->source_fd, p, want, (off_t)s->sent);
-    if (r <= 0) /* the file shrank or failed under us: an error, not a short body */
+    if (r <= 0) { /* the file shrank or failed under us: an error, not a short body */
+        s->read_error = true;
         return CURL_READFUNC_ABORT;
+    }
     s->sent += (uint64_t)r;
     return (size_t)r;
 }
@@ -238,6 +241,10 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 5 ? timeout * 1000 : 5000));
+    if (rq->sink || rq->source) {
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(a->timeout < 1 ? 1 : a->timeout));
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -279,6 +286,7 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
         snprintf(why, whylen, "%s %s: %s", rq->method, rq->path,
                  s->too_big       ? cap
                  : s->write_error ? "cannot write the destination file"
+                 : s->read_error  ? "cannot read the source file"
                  : s->over        ? "answer larger than 8 MiB"
                                   : curl_easy_strerror(rc));
         return -1;
@@ -315,6 +323,10 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
     for (int i = 0; i < attempts; i++) {
         double now = now_s();
         double timeout = a->timeout;
+        /* A file may take longer than a JSON call: up to the job's deadline, with a stall
+         * guard (exchange) instead of the per-call limit. */
+        if ((rq->sink || rq->source) && rq->deadline > 0)
+            timeout = rq->deadline - now;
         if (rq->deadline > 0 && rq->deadline - now < timeout)
             timeout = rq->deadline - now;
         if (timeout <= 0.01) {
@@ -336,7 +348,7 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
         long st = 0;
         int ok = exchange(a, rq, body, timeout, &s, &st, why, whylen);
         /* Our own limits and disk are not the server's fault: no retry, breaker untouched. */
-        if (ok != 0 && (s.too_big || s.write_error)) {
+        if (ok != 0 && (s.too_big || s.write_error || s.read_error)) {
             free(s.buf);
             break;
         }

@@ -1,10 +1,13 @@
 /* The job context: the host table's functions over one running job (pn_job_t), and
  * pnw_job_execute, which runs one attempt and cleans up after it. */
+#include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "payload.h"
@@ -96,28 +99,25 @@ mutating(const char *m)
     return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
 }
 
+/* Every API call of a job: Idempotency-Key, deadline, shutdown, outcome bookkeeping. */
 static int
-h_api(pn_job_t *job, const char *method, const char *path, const json_t *body, const char *idem_key,
-      pn_job_response_t *res)
+call(pn_job_t *job, pnw_api_req_t *rq, const char *idem_key, pn_job_response_t *res)
 {
     char key[200], why[512] = "";
-    pnw_api_req_t rq = {.method = method,
-                        .path = path,
-                        .body = body,
-                        .deadline = job->deadline,
-                        .stop = &pnw_rt.stopping};
-    if (mutating(method)) {
+    rq->deadline = job->deadline;
+    rq->stop = &pnw_rt.stopping;
+    if (mutating(rq->method)) {
         job->mutating++;
         if (!idem_key) {
             /* Stable across attempts: same jid, same order of calls. */
             snprintf(key, sizeof key, "%s:%d", job->jid, job->mutating);
             idem_key = key;
         }
-        rq.idem_key = idem_key;
+        rq->idem_key = idem_key;
     }
     long status = 0;
     json_t *reply = NULL;
-    int rc = pnw_api_call(pnw_rt.api, &rq, &status, &reply, why, sizeof why);
+    int rc = pnw_api_call(pnw_rt.api, rq, &status, &reply, why, sizeof why);
     if (res) {
         res->status = status;
         res->body = reply;
@@ -129,6 +129,108 @@ h_api(pn_job_t *job, const char *method, const char *path, const json_t *body, c
         snprintf(job->msg, job->msglen, "%s", why);
         pnw_log(PNW_WARN, "api", "class=%s jid=%s %s", job->cls->c.name, job->jid, why);
     }
+    return rc;
+}
+
+static int
+h_api(pn_job_t *job, const char *method, const char *path, const json_t *body, const char *idem_key,
+      pn_job_response_t *res)
+{
+    pnw_api_req_t rq = {.method = method, .path = path, .body = body};
+    return call(job, &rq, idem_key, res);
+}
+
+/* A refusal of the job's own arguments: no request was made, so not an API error. */
+static int
+refuse(pn_job_t *job, pn_job_response_t *res, const char *what, const char *file)
+{
+    if (res)
+        *res = (pn_job_response_t){0};
+    snprintf(job->msg, job->msglen, "%s: %s", what, file ? file : "(null)");
+    pnw_log(PNW_WARN, "api", "class=%s jid=%s %s: %s", job->cls->c.name, job->jid, what,
+            file ? file : "(null)");
+    return -1;
+}
+
+/* Is the (resolved) path `real` inside the attempt's workdir? */
+static bool
+in_workdir(pn_job_t *job, const char *real)
+{
+    char wd[PATH_MAX];
+    if (!job->workdir || !realpath(job->workdir, wd))
+        return false;
+    size_t n = strlen(wd);
+    return strncmp(real, wd, n) == 0 && real[n] == '/' && real[n + 1];
+}
+
+static bool
+header_safe(const char *v)
+{
+    return !v || (strlen(v) < 200 && !strpbrk(v, "\r\n"));
+}
+
+static int
+h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
+               pn_job_response_t *res)
+{
+    char dir[PATH_MAX], real[PATH_MAX];
+    const char *slash = dest_file ? strrchr(dest_file, '/') : NULL;
+    const char *base = slash ? slash + 1 : dest_file;
+    if (!dest_file || !slash || !*base || !strcmp(base, ".") || !strcmp(base, "..") ||
+        (size_t)(slash - dest_file) >= sizeof dir)
+        return refuse(job, res, "api_download: not a file path inside the job's workdir",
+                      dest_file);
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - dest_file), dest_file);
+    char rdir[PATH_MAX];
+    if (!realpath(dir[0] ? dir : "/", rdir) ||
+        snprintf(real, sizeof real, "%s/%s", rdir, base) >= (int)sizeof real ||
+        !in_workdir(job, real))
+        return refuse(job, res, "api_download: destination outside the job's workdir", dest_file);
+    /* O_NOFOLLOW: a symbolic link planted at the name is not followed out of the workdir. */
+    int fd = open(real, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return refuse(job, res, "api_download: cannot create", dest_file);
+    }
+    pnw_api_req_t rq = {
+        .method = "GET", .path = path, .sink = true, .sink_fd = fd, .sink_max = max_bytes};
+    pn_job_response_t mine = {0}, *r = res ? res : &mine;
+    int rc = call(job, &rq, NULL, r);
+    close(fd);
+    /* Only a complete 2xx body stays; a partial or error answer must not look like content. */
+    if (rc != 0 || r->status < 200 || r->status >= 300)
+        unlink(real);
+    json_decref(mine.body);
+    return rc;
+}
+
+static int
+h_api_upload(pn_job_t *job, const char *path, const char *src_file, const char *content_type,
+             const char *idem_key, pn_job_response_t *res)
+{
+    char real[PATH_MAX];
+    if (!src_file || !realpath(src_file, real) || !in_workdir(job, real))
+        return refuse(job, res, "api_upload: source outside the job's workdir", src_file);
+    if (!header_safe(content_type) || !header_safe(idem_key))
+        return refuse(job, res, "api_upload: bad Content-Type or Idempotency-Key",
+                      content_type ? content_type : idem_key);
+    int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return refuse(job, res, "api_upload: not a readable regular file", src_file);
+    }
+    pnw_api_req_t rq = {.method = "POST",
+                        .path = path,
+                        .source = true,
+                        .source_fd = fd,
+                        .source_len = (uint64_t)st.st_size,
+                        .content_type = content_type};
+    int rc = call(job, &rq, idem_key, res);
+    close(fd);
     return rc;
 }
 
@@ -255,6 +357,8 @@ const pn_job_host_t pnw_host = {
     .stopping = h_stopping,
     .breaker_allow = h_breaker_allow,
     .breaker_report = h_breaker_report,
+    .api_download = h_api_download,
+    .api_upload = h_api_upload,
 };
 
 static int

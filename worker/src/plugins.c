@@ -278,7 +278,9 @@ pnw_plugins_close(pnw_registry_t *r)
         pnw_plugin_t *p = &r->plugins[i];
         if (p->inited && p->desc->fini)
             p->desc->fini();
-        dlclose(p->dl);
+        /* Not dlclose'd: this runs only at exit, and unloading libraries such as GLib
+         * (through libvips) is not safe; their remaining state would also show up as leaks
+         * from an unknown module. The process exit unmaps everything. */
         free(p->path);
     }
     free(r->plugins);

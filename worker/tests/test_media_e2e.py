@@ -246,6 +246,9 @@ class MediaEndToEnd(unittest.TestCase):
         # Bad input is not retried: no retry entries, the job went to the dead set.
         time.sleep(0.5)
         self.assertEqual(self.r("ZCARD", "retry"), 0)
+        dead = [json.loads(x) for x in self.r("ZRANGE", "dead", 0, -1)]
+        self.assertIn("ThumbnailGenerationJob", [d["class"] for d in dead], dead)
+        self.assertTrue(all(d.get("error_message") for d in dead), dead)
         self.assertIsNone(self.worker.poll(), "worker died:\n" + self.log())
         # And it still works after that.
         data = make_jpeg(os.path.join(self.dir, "y.jpg"))

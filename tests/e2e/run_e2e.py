@@ -3,21 +3,26 @@ storage and files plugins serving frontend/dist, an admin, and (when the users r
 member with a restricted role; then `node tests/e2e/<spec>.mjs <base-url>` drives Debian's
 chromium through playwright-core. Fails when the spec fails or something it needs is missing.
 
-Usage: python3 run_e2e.py <spec>     (spec: shell, files)
+Usage: python3 run_e2e.py <spec>     (spec: shell, files, queues)
 Environment: as the integration tests (PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL, PN_BUILD_DIR,
-PN_SOURCE_DIR); screenshots go to $PN_BUILD_DIR/e2e/<spec>/ (or $PN_E2E_OUT_DIR/<spec>/).
+PN_SOURCE_DIR); the job queue database is DB $PN_TEST_E2E_QUEUES_DB (default 11) of the test
+Redis, flushed before and after; screenshots go to $PN_BUILD_DIR/e2e/<spec>/ (or $PN_E2E_OUT_DIR/<spec>/).
 """
 import os
+import json
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import pn  # noqa: E402
 
+QUEUES_DB = int(os.environ.get("PN_TEST_E2E_QUEUES_DB", "11"))
 MEMBER_EMAIL = "member@example.test"
 MEMBER_PASSWORD = "member password for e2e 7"
 SPEC_TIMEOUT = 600
@@ -70,6 +75,38 @@ def create_member(srv, token):
     return True
 
 
+def queue_url():
+    """The job queue database of the e2e server: its own Redis DB on the test Redis."""
+    p = urllib.parse.urlsplit(pn.need("PN_TEST_REDIS_URL"))
+    return urllib.parse.urlunsplit((p.scheme, p.netloc, f"/{QUEUES_DB}", "", ""))
+
+
+def redis(url, *args):
+    out = subprocess.run(["redis-cli", "-u", url, *args], capture_output=True, text=True,
+                         timeout=30)
+    if out.returncode != 0 or out.stdout.startswith("ERR"):
+        fail(f"redis-cli {args[0]}: {out.stdout}{out.stderr}")
+    return out.stdout.strip()
+
+
+def seed_queues(url):
+    """Sidekiq-format jobs: one dead, one retry, one scheduled, two waiting in 'default'."""
+    now = time.time()
+    def job(jid, cls, **extra):
+        j = {"class": cls, "queue": "default", "args": [jid[:4], 42], "jid": jid, "retry": 3,
+             "created_at": now - 600, "enqueued_at": now - 600}
+        j.update(extra)
+        return json.dumps(j)
+    redis(url, "ZADD", "dead", str(now - 60), job("d" * 24, "E2eDeadJob", retry_count=3,
+          error_class="RuntimeError", error_message="boom in e2e", failed_at=now - 60))
+    redis(url, "ZADD", "retry", str(now + 3600), job("e" * 24, "E2eRetryJob", retry_count=1,
+          error_class="IOError", error_message="try again", failed_at=now - 30))
+    redis(url, "ZADD", "schedule", str(now + 7200), job("f" * 24, "E2eScheduledJob"))
+    redis(url, "SADD", "queues", "default")
+    for jid in ("a" * 24, "b" * 24):
+        redis(url, "LPUSH", "queue:default", job(jid, "E2eWaitingJob"))
+
+
 def main():
     if len(sys.argv) != 2:
         fail("usage: run_e2e.py <spec>")
@@ -82,11 +119,16 @@ def main():
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out, exist_ok=True)
 
+    qurl = queue_url()
+    redis(qurl, "FLUSHDB")
+    if spec == "queues":
+        seed_queues(qurl)
     db = pn.Database()
     root = tempfile.mkdtemp(prefix="pn-e2e-files-")
     yaml = ("plugins:\n  storage:\n    local_root: %s\n  files:\n    signing_key: %s\n"
             % (root, "s" * 40))
     env = {"POWERNODE_PATHS_UI": ui,
+           "POWERNODE_REDIS_QUEUE_URL": qurl,
            # Two-factor secrets are sealed with it; without it the server refuses TOTP set-up.
            "POWERNODE_MASTER_KEY": secrets.token_hex(32),
            "POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": "100000",
@@ -125,6 +167,7 @@ def main():
             print(srv.log_text()[-4000:], file=sys.stderr)
         db.drop()
         shutil.rmtree(root, ignore_errors=True)
+        redis(qurl, "FLUSHDB")
 
 
 if __name__ == "__main__":

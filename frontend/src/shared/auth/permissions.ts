@@ -45,6 +45,7 @@ export const perms = {
   storageUpdate: 'storage.configs.update',
   storageDelete: 'storage.configs.delete',
   storageTest: 'storage.configs.test',
-  workerRead: { anyOf: ['admin.worker.read', 'admin.queues.read', 'admin.jobs.read', 'admin.system.read'] },
-  workerManage: { anyOf: ['admin.worker.manage', 'admin.queues.manage', 'admin.jobs.manage', 'admin.system.manage'] },
+  // plugins/queues checks admin.system.read besides its own permission (see its README).
+  workerRead: { allOf: ['queues.queues.read', 'admin.system.read'] },
+  workerManage: { allOf: ['queues.queues.manage', 'admin.system.read'] },
 } as const satisfies Record<string, PermissionRule>;

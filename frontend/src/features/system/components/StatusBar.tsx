@@ -42,7 +42,7 @@ export function StatusBar() {
       if (mayWorker) {
         try {
           const s = await workerService.stats();
-          workers = `${s.processes_size} process${s.processes_size === 1 ? '' : 'es'}, ${s.workers_size} busy`;
+          workers = `${s.processes_size} process${s.processes_size === 1 ? '' : 'es'}`;
           workerTone = s.processes_size > 0 ? 'ok' : 'bad';
         } catch (err) {
           workers = err instanceof ApiError && err.status === 404 ? 'not reported' : 'unknown';

@@ -11,7 +11,7 @@ import { PageContainer, Section } from '@/shared/components/PageContainer';
 import { Button } from '@/shared/components/Button';
 import { EmptyState, Loading, NotAvailable, StatusBadge } from '@/shared/components/Feedback';
 import { formatDate, formatDuration } from '@/shared/utils/format';
-import { workerService } from '../services/workerService';
+import { argsText, busyOf, workerService } from '../services/workerService';
 import type { JobRecord, JobSet } from '../types';
 
 const REFRESH_MS = 5000;
@@ -21,7 +21,7 @@ const tabs: Array<{ id: JobSet; label: string }> = [
   { id: 'dead', label: 'Dead' },
 ];
 
-function epoch(s: number | undefined): string {
+function epoch(s: number | null | undefined): string {
   return s ? formatDate(s) : '—';
 }
 
@@ -48,22 +48,24 @@ function JobTable({ set, jobs, onAction, manage }: { set: JobSet; jobs: JobRecor
             <td className="whitespace-nowrap py-1">{epoch(set === 'dead' ? j.failed_at ?? j.at : j.at)}</td>
             <td className="font-mono text-xs">{j.class}</td>
             <td>{j.queue}</td>
-            <td className="max-w-xs truncate font-mono text-xs" title={JSON.stringify(j.args)}>
-              {JSON.stringify(j.args)}
+            <td className="max-w-xs truncate font-mono text-xs" title={argsText(j.args)}>
+              {j.invalid ? `undecodable: ${j.raw ?? ''}` : argsText(j.args)}
             </td>
             {set !== 'scheduled' ? (
               <td className="max-w-xs text-xs">
                 {j.error_class ? `${j.error_class}: ` : ''}
                 {j.error_message ?? ''}
-                {j.retry_count !== undefined ? <span className="block text-theme-muted">{j.retry_count} retries</span> : null}
+                {typeof j.retry_count === 'number' ? <span className="block text-theme-muted">{j.retry_count} retries</span> : null}
               </td>
             ) : null}
             <td className="whitespace-nowrap text-right">
               {manage ? (
                 <>
-                  <Button variant="ghost" onClick={() => onAction('retry', j)} aria-label={`${set === 'scheduled' ? 'Run now' : 'Retry now'} ${j.class} ${j.jid}`}>
-                    {set === 'scheduled' ? 'Run now' : 'Retry now'}
-                  </Button>
+                  {workerService.canRetry(set) ? (
+                    <Button variant="ghost" onClick={() => onAction('retry', j)} aria-label={`Retry now ${j.class} ${j.jid}`}>
+                      Retry now
+                    </Button>
+                  ) : null}
                   <Button variant="ghost" onClick={() => onAction('delete', j)} aria-label={`Delete ${j.class} ${j.jid}`}>
                     Delete
                   </Button>
@@ -87,7 +89,6 @@ export default function WorkerPage() {
     return { stats, queues, processes };
   }, []);
   const jobs = useAsync(() => workerService.jobs(tab), [tab]);
-  const classes = useAsync(() => workerService.jobClasses(), []);
 
   useEffect(() => {
     if (overview.notFound) return undefined;
@@ -127,7 +128,6 @@ export default function WorkerPage() {
           onClick={() => {
             void overview.reload();
             void jobs.reload();
-            void classes.reload();
           }}
         >
           Refresh
@@ -146,7 +146,7 @@ export default function WorkerPage() {
               ['Retries', s.retry_size],
               ['Dead', s.dead_size],
               ['Processes', s.processes_size],
-              ['Busy', s.workers_size],
+              ['Busy', busyOf(overview.data?.processes ?? [])],
             ] as Array<[string, number]>
           ).map(([k, v]) => (
             <div key={k} className="card-theme p-3">
@@ -173,7 +173,7 @@ export default function WorkerPage() {
                 {overview.data.queues.map((q) => (
                   <tr key={q.name} className="border-t border-theme-border">
                     <td className="py-1">
-                      {q.name} {q.paused ? <StatusBadge tone="warn">paused</StatusBadge> : null}
+                      {q.name}
                     </td>
                     <td>{q.size}</td>
                     <td>{formatDuration(q.latency)}</td>
@@ -189,16 +189,18 @@ export default function WorkerPage() {
             {(overview.data?.processes ?? []).map((p) => (
               <li key={p.identity} className="rounded border border-theme-border p-2 text-sm">
                 <p className="flex flex-wrap items-center gap-2 font-medium">
-                  {p.hostname}:{p.pid} {p.quiet ? <StatusBadge tone="warn">quiet</StatusBadge> : <StatusBadge tone="ok">running</StatusBadge>}
+                  {p.hostname ?? p.identity}:{p.pid ?? '?'} {p.quiet ? <StatusBadge tone="warn">quiet</StatusBadge> : <StatusBadge tone="ok">running</StatusBadge>}
+                  {p.alive === false ? <StatusBadge tone="bad">no heartbeat</StatusBadge> : null}
                   <span className="text-xs text-theme-muted">
-                    {p.busy}/{p.concurrency} busy · queues {p.queues.join(', ')} · beat {epoch(p.beat)}
+                    {p.busy}/{p.concurrency ?? '?'} busy · queues {(p.queues ?? []).join(', ')} · beat {epoch(p.beat)}
+                    {p.rss_kb ? ` · ${Math.round(p.rss_kb / 1024)} MiB` : ''}
                   </span>
                 </p>
-                {p.jobs.length > 0 ? (
+                {p.running.length > 0 ? (
                   <ul className="mt-1 text-xs">
-                    {p.jobs.map((j) => (
-                      <li key={j.jid} className="font-mono">
-                        {j.class} ({j.queue}) since {epoch(j.run_at)}
+                    {p.running.map((r) => (
+                      <li key={r.thread} className="font-mono">
+                        {r.job?.class ?? '?'} ({r.queue ?? r.job?.queue ?? '?'}) since {epoch(r.run_at)} {r.job?.jid ? `· ${r.job.jid}` : ''}
                       </li>
                     ))}
                   </ul>
@@ -234,39 +236,41 @@ export default function WorkerPage() {
           {jobs.data ? <JobTable set={tab} jobs={jobs.data.jobs} manage={manage} onAction={(a, j) => void act(a, j)} /> : null}
         </div>
       </section>
-      <Section title="Job classes" id="job-classes">
-        {classes.notFound || !classes.data ? (
-          <p className="text-sm text-theme-muted">No per-class statistics reported.</p>
-        ) : (
-          <table className="w-full text-left text-sm">
-            <caption className="sr-only">Statistics per job class</caption>
-            <thead className="text-theme-muted">
-              <tr>
-                <th scope="col">Class</th>
-                <th scope="col">Processed</th>
-                <th scope="col">Failed</th>
-                <th scope="col">Average</th>
-                <th scope="col">p95</th>
-                <th scope="col">Last run</th>
-              </tr>
-            </thead>
-            <tbody>
-              {classes.data.map((c) => (
-                <tr key={c.class} className="border-t border-theme-border">
-                  <td className="py-1 font-mono text-xs">
-                    {c.class} {c.disabled_until ? <StatusBadge tone="bad">disabled</StatusBadge> : null}
-                  </td>
-                  <td>{c.processed}</td>
-                  <td>{c.failed}</td>
-                  <td>{c.avg_ms !== undefined ? `${c.avg_ms} ms` : '—'}</td>
-                  <td>{c.p95_ms !== undefined ? `${c.p95_ms} ms` : '—'}</td>
-                  <td>{epoch(c.last_run_at)}</td>
+      <div className="mt-4">
+        <Section title="Job classes" id="job-classes">
+          {!s?.classes || Object.keys(s.classes).length === 0 ? (
+            <p className="text-sm text-theme-muted">No per-class statistics reported yet.</p>
+          ) : (
+            <table className="w-full text-left text-sm">
+              <caption className="sr-only">Statistics per job class (recent runs of live processes)</caption>
+              <thead className="text-theme-muted">
+                <tr>
+                  <th scope="col">Class</th>
+                  <th scope="col">Recent runs</th>
+                  <th scope="col">Succeeded</th>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Average</th>
+                  <th scope="col">Last run</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Section>
+              </thead>
+              <tbody>
+                {Object.entries(s.classes)
+                  .sort(([a], [b]) => a.localeCompare(b))
+                  .map(([name, c]) => (
+                    <tr key={name} className="border-t border-theme-border">
+                      <td className="py-1 font-mono text-xs">{name}</td>
+                      <td>{c.runs}</td>
+                      <td>{c.ok}</td>
+                      <td>{c.failed}</td>
+                      <td>{c.runs ? `${c.avg_ms.toFixed(1)} ms` : '—'}</td>
+                      <td>{epoch(c.last_run_at)}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          )}
+        </Section>
+      </div>
     </PageContainer>
   );
 }

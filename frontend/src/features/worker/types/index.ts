@@ -1,5 +1,15 @@
-// The worker's queue database as the server's queue routes expose it (Sidekiq's data model:
-// queues, the scheduled / retry / dead sorted sets, processes with their running jobs).
+// The worker's queue database as plugins/queues exposes it (Sidekiq's data model: queues, the
+// scheduled / retry / dead sorted sets, processes with their running jobs, per-class stats).
+// Times are Unix seconds (fractions allowed).
+
+export interface ClassStats {
+  counters: Record<string, number>;
+  runs: number;
+  ok: number;
+  failed: number;
+  avg_ms: number;
+  last_run_at: number | null;
+}
 
 export interface QueueStats {
   processed: number;
@@ -9,8 +19,8 @@ export interface QueueStats {
   retry_size: number;
   dead_size: number;
   processes_size: number;
-  workers_size: number;
-  default_queue_latency?: number;
+  per_day?: Array<{ date: string; processed: number; failed: number }>;
+  classes?: Record<string, ClassStats>;
 }
 
 export interface QueueInfo {
@@ -18,56 +28,51 @@ export interface QueueInfo {
   size: number;
   /** Seconds the oldest job has waited. */
   latency: number;
-  paused?: boolean;
 }
 
+/** A job summary (args is compact JSON text, cut at 256 bytes). */
 export interface JobRecord {
   jid: string;
   class: string;
+  wrapped?: string | null;
   queue: string;
-  args: unknown[];
-  created_at?: number;
-  enqueued_at?: number;
-  /** When it runs next (scheduled, retry) or when it died (dead): epoch seconds. */
+  args: string | unknown[] | null;
+  retry?: unknown;
+  retry_count?: number | null;
+  error_class?: string | null;
+  error_message?: string | null;
+  created_at?: number | null;
+  enqueued_at?: number | null;
+  failed_at?: number | null;
+  retried_at?: number | null;
+  /** The set's score: when it runs (scheduled, retries) or died (dead). */
   at?: number;
-  failed_at?: number;
-  retry_count?: number;
-  error_class?: string;
-  error_message?: string;
+  invalid?: boolean;
+  raw?: string;
 }
 
 export type JobSet = 'scheduled' | 'retries' | 'dead';
 
 export interface RunningJob {
-  jid: string;
-  class: string;
-  queue: string;
-  run_at: number;
-  args?: unknown[];
+  thread: string;
+  queue: string | null;
+  run_at: number | null;
+  job: JobRecord | null;
 }
 
 export interface WorkerProcess {
   identity: string;
-  hostname: string;
-  pid: number;
-  queues: string[];
-  concurrency: number;
+  hostname: string | null;
+  pid: number | null;
+  queues: string[] | null;
+  concurrency: number | null;
+  tag?: string | null;
+  started_at: number | null;
   busy: number;
-  beat: number;
-  started_at: number;
-  quiet?: boolean;
-  stopping?: boolean;
-  labels?: string[];
-  version?: string;
-  jobs: RunningJob[];
-}
-
-export interface JobClassStats {
-  class: string;
-  processed: number;
-  failed: number;
-  avg_ms?: number;
-  p95_ms?: number;
-  last_run_at?: number;
-  disabled_until?: number | null;
+  beat: number | null;
+  quiet: boolean;
+  rss_kb?: number;
+  rtt_us?: number;
+  alive?: boolean | null;
+  running: RunningJob[];
 }

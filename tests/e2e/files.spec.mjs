@@ -100,6 +100,45 @@ await step('the share opened signed out in a fresh browser, with its password', 
   check(readFileSync(saved, 'utf8') === 'dropped file body\n', `the downloaded file is the shared one (${dl.suggestedFilename()})`);
 });
 
+await step('tags and versions', async () => {
+  await page.getByLabel('Add tags (comma-separated)').fill('Report, e2e');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('button', { name: 'Remove tag e2e' }).waitFor();
+  check(true, 'tags added (lower-cased)');
+  const v2 = join(outDir, 'dropped-v2.txt');
+  writeFileSync(v2, 'second version\n');
+  await page.getByTestId('version-input').setInputFiles(v2);
+  await page.getByText('New version uploaded').waitFor();
+  await page.getByRole('button', { name: 'Restore version 1' }).waitFor();
+  let f = await fileByName('dropped.txt');
+  check(f.version === 2 && f.checksum_sha256 === sha(Buffer.from('second version\n')), 'version 2 is current');
+  await page.getByRole('button', { name: 'Restore version 1' }).click();
+  await page.getByText('Version 1 is current again').waitFor();
+  f = await fileByName('dropped.txt');
+  check(f.checksum_sha256 === sha(Buffer.from('dropped file body\n')), 'version 1 is current again');
+  await page.goto(`${base}/files`);
+  await page.getByLabel('Tag').selectOption('report');
+  await page.getByRole('link', { name: 'dropped.txt' }).waitFor();
+  check((await page.getByTestId('file-row').count()) === 1, 'the tag filter shows only the tagged file');
+  await page.getByLabel('Tag').selectOption('');
+  await page.getByRole('link', { name: 'dropped.txt' }).click();
+  await page.getByRole('heading', { level: 1, name: 'dropped.txt' }).waitFor();
+});
+
+await step('storage: the default configuration, its usage, and a connection test', async () => {
+  const { page: s } = await newContext();
+  await signIn(s, admin);
+  await s.goto(`${base}/storage`);
+  const card = s.getByTestId('storages').locator('section').first();
+  await card.waitFor();
+  check(/default/.test(await card.textContent()), 'the default storage is listed');
+  await card.getByRole('button', { name: /^Test connection/ }).click();
+  await s.getByText(/: connected$/).waitFor();
+  check(true, 'the connection test succeeds');
+  await shot(s, '38-storage');
+  await axe(s, 'storage');
+});
+
 await step('move to trash and restore', async () => {
   await page.getByTestId('trash-file').click();
   await page.waitForURL(`${base}/files`);

@@ -206,4 +206,44 @@ await step('two-factor: set up with the QR code, then sign in with a code', asyn
   check(true, 'signed in with the second factor');
 });
 
+
+await step('API key: created with some permissions, shown once, works, revoked', async () => {
+  await page.goto(`${base}/profile`);
+  await page.getByRole('button', { name: 'New API key' }).click();
+  const dlg = page.getByRole('dialog', { name: 'New API key' });
+  await dlg.getByLabel('Name').fill('e2e key');
+  await dlg.getByRole('checkbox', { name: 'auth.me.read' }).check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.getByTestId('new-api-key');
+  await shown.waitFor();
+  const key = (await shown.textContent()).trim();
+  check(key.startsWith('pnk_'), 'the new key is shown');
+  await shot(page, '18-api-key-created');
+  await axe(page, 'API key shown once');
+  const ok = await api('GET', '/api/v1/auth/me', { token: key });
+  check(ok.status === 200 && JSON.stringify(ok.doc.data.permissions) === '["auth.me.read"]', `the key authenticates with only its permission (${ok.status})`);
+  await page.getByRole('button', { name: 'Done' }).click();
+  const row = page.getByRole('row', { name: /e2e key/ });
+  check(!(await row.textContent()).includes(key), 'the list shows the key masked');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Revoke key e2e key' }).click();
+  await page.getByText('Key "e2e key" revoked').waitFor();
+  const gone = await api('GET', '/api/v1/auth/me', { token: key });
+  check(gone.status === 401, `the revoked key is refused (${gone.status})`);
+});
+
+await step('password change', async () => {
+  await page.goto(`${base}/profile`);
+  const form = page.getByRole('form', { name: 'Change password' });
+  await form.getByLabel('Current password').fill(admin.password);
+  await form.getByLabel('New password', { exact: true }).fill('a brand new admin passphrase');
+  await form.getByLabel('Repeat the new password').fill('a brand new admin passphrase');
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Password changed').waitFor();
+  const r = await api('POST', '/api/v1/auth/login', { body: { email: admin.email, password: 'a brand new admin passphrase' } });
+  check(r.status === 200 && r.doc.data.mfa_required === true, 'the new password is accepted (and asks for the second factor)');
+  const still = await page.evaluate(() => fetch('/api/v1/auth/me', { headers: { Authorization: `Bearer ${JSON.parse(localStorage.getItem('powernode.session')).accessToken}` } }).then((x) => x.status));
+  check(still === 200, `this session survives the change (${still})`);
+});
+
 await finish();

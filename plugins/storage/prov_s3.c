@@ -36,16 +36,21 @@ static void
 target(const s3_t *s, const char *key, char *host, size_t hn, st_buf_t *uri)
 {
     char hp[300];
+    int n;
     st_endpoint_hostport(&s->ep, hp, sizeof hp);
     if (s->path_style) {
-        snprintf(host, hn, "%s", hp);
+        n = snprintf(host, hn, "%s", hp);
         st_buf_printf(uri, "%s/%s", s->ep.path, s->bucket);
         if (key != NULL)
             st_buf_add(uri, "/", 1);
     } else {
-        snprintf(host, hn, "%s.%s", s->bucket, hp);
+        n = snprintf(host, hn, "%s.%s", s->bucket, hp);
         st_buf_printf(uri, "%s/", s->ep.path);
     }
+    /* A host that does not fit is left empty: the request then fails to sign and connect
+     * rather than going to a truncated name. */
+    if (n < 0 || (size_t)n >= hn)
+        host[0] = '\0';
     if (key != NULL) {
         st_uri_encode(uri, s->prefix, true);
         st_uri_encode(uri, key, true);

@@ -73,7 +73,8 @@ read_settings(pn_plugin_ctx_t *ctx, const pn_host_t *host)
         PN_ERROR("plugins.storage.local_root: not a usable folder path");
         return PN_E_INVALID;
     }
-    snprintf(s->roots[s->nroots++], sizeof s->roots[0], "%s", s->local_root);
+    /* Same size as local_root, so the copy always fits. */
+    memcpy(s->roots[s->nroots++], s->local_root, sizeof s->roots[0]);
     const char *list = host->config_string(ctx, "local_allowed_roots");
     while (list != NULL && *list != '\0') {
         size_t len = strcspn(list, ",");

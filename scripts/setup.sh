@@ -142,6 +142,30 @@ until healthy; do
     sleep 0.3
 done
 
+# ---------------------------------------------------------------- worker
+# The worker reaches the server only over HTTP and Redis (queue database 1 of the same Redis).
+WORKER="$BUILD/bin/powernode-worker"
+WORKER_PID="$VAR/worker.pid"
+WORKER_LOG="$VAR/worker.log"
+worker_note="not built"
+if [[ -x $WORKER ]]; then
+    pn_server_stop "$WORKER_PID"
+    {
+        echo "BACKEND_API_URL=$BASE_URL"
+        echo "PN_WORKER_QUEUES=file_processing:3,default:2,maintenance:1"
+        echo "PN_WORKER_PLUGINS=$BUILD/worker/jobs/maintenance.so,$BUILD/worker/jobs/files.so"
+    } >"$VAR/worker.env"
+    pn_server_start "$WORKER" "$PN_ROOT/config/worker.yaml" "$WORKER_PID" "$WORKER_LOG" \
+        "$VAR/env" "$SECRETS" "$VAR/worker.env"
+    sleep 1
+    if pn_pid_alive "$WORKER_PID"; then
+        worker_note="pid $(<"$WORKER_PID"), log ${WORKER_LOG#"$PN_ROOT"/}"
+    else
+        tail -n 20 "$WORKER_LOG" >&2
+        worker_note="FAILED to start (see ${WORKER_LOG#"$PN_ROOT"/})"
+    fi
+fi
+
 admin_email=$(pn_env_get "$ADMIN_ENV" POWERNODE_ADMIN_EMAIL 2>/dev/null || echo '?')
 admin_password=$(pn_env_get "$ADMIN_ENV" POWERNODE_ADMIN_PASSWORD 2>/dev/null || echo '?')
 cat <<EOF
@@ -153,6 +177,8 @@ Powernode is running.
   Log in:     curl -s -X POST $BASE_URL/api/v1/auth/login -H 'Content-Type: application/json' \\
                 -d '{"email":"$admin_email","password":"<password>"}'
   Server log: ${LOGFILE#"$PN_ROOT"/}   pid file: ${PIDFILE#"$PN_ROOT"/}
+  Worker:     $worker_note
+  Web UI:     $BASE_URL/
   Services:   PostgreSQL 127.0.0.1:$(pn_env_get "$VAR/env" PN_PG_PORT), Redis 127.0.0.1:$(pn_env_get "$VAR/env" PN_REDIS_PORT) (var/dev/env)
   Stop all:   scripts/stop.sh
 EOF

@@ -243,10 +243,16 @@ class MediaEndToEnd(unittest.TestCase):
             self.assertIn("failed", json.dumps(r.doc["data"]), r)
         r = self.fs.call("GET", f"/api/v1/files/{fid}")
         self.assertEqual(r.status, 200, r)
-        # Bad input is not retried: no retry entries, the job went to the dead set.
-        time.sleep(0.5)
+        # Bad input is not retried: no retry entries, the job went to the dead set. The worker
+        # files the job after it reported the failure, so give it a (bounded) moment.
+        deadline = time.monotonic() + 15
+        dead = []
+        while time.monotonic() < deadline:
+            dead = [json.loads(x) for x in self.r("ZRANGE", "dead", 0, -1)]
+            if any(d["class"] == "ThumbnailGenerationJob" for d in dead):
+                break
+            time.sleep(0.2)
         self.assertEqual(self.r("ZCARD", "retry"), 0)
-        dead = [json.loads(x) for x in self.r("ZRANGE", "dead", 0, -1)]
         self.assertIn("ThumbnailGenerationJob", [d["class"] for d in dead], dead)
         self.assertTrue(all(d.get("error_message") for d in dead), dead)
         self.assertIsNone(self.worker.poll(), "worker died:\n" + self.log())

@@ -70,6 +70,11 @@ int pnk_system_routes_add(char *err, size_t errlen);
 int pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t errlen);
 /* Drop the routes, permissions and services an optional plugin registered before failing. */
 void pnk_app_forget_plugin(void *ud, pn_plugin_ctx_t *p);
+#define PNK_SERVER_VERSION "0.1.0"
+
+/* Migration sources in apply order: core, then active plugins with migrations in init
+ * (dependency) order. Returns how many were written (at most cap). */
+size_t pnk_app_migration_sources(pnk_migration_source_t *src, size_t cap);
 /* Serialize the OpenAPI document once routes are final. */
 int pnk_app_build_openapi(void);
 

@@ -209,10 +209,10 @@ render_error(pn_req_t *req)
     }
     json_t *details = req->err_details ? json_incref(req->err_details) : NULL;
     json_t *doc = pnk_envelope_error(msg ? msg : pnk_err_message(code), details);
-    size_t n = doc ? json_dumpb(doc, NULL, 0, JSON_COMPACT) : 0;
-    char *buf = n ? pnk_arena_alloc(req->arena, n) : NULL;
+    size_t n = 0;
+    char *buf = pnk_req_dump_json(req, doc, &n);
 
-    if (buf && json_dumpb(doc, buf, n, JSON_COMPACT) == n) {
+    if (buf) {
         req->resp->body = buf;
         req->resp->body_len = n;
     } else {

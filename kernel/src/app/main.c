@@ -23,8 +23,6 @@
 #include "request.h"
 #include "settings.h"
 
-#define SERVER_VERSION "0.1.0"
-
 typedef struct {
     const char *config_path;
     bool migrate_only, create_admin, check_config;
@@ -73,8 +71,8 @@ parse_args(int argc, char **argv, options_t *o)
             o->check_config = true;
             break;
         case 'v':
-            (void)printf("powernode-server %s (plugin ABI %d, %s, libevent %s)\n", SERVER_VERSION,
-                         PN_PLUGIN_ABI, PN_ABI_TAG, event_get_version());
+            (void)printf("powernode-server %s (plugin ABI %d, %s, libevent %s)\n",
+                         PNK_SERVER_VERSION, PN_PLUGIN_ABI, PN_ABI_TAG, event_get_version());
             exit(0);
         case 'h':
             usage(stdout);
@@ -157,15 +155,9 @@ static int
 migrate(char *err, size_t errlen)
 {
     pnk_migration_source_t src[128];
-    size_t n = 0;
+    size_t n = pnk_app_migration_sources(src, 128);
     int applied = 0;
 
-    src[n++] = (pnk_migration_source_t){"core", SERVER_VERSION, pnk_app.core_sql_dir};
-    for (size_t i = 0; i < pnk_loader_count(pnk_app.loader) && n < 128; i++) {
-        pn_plugin_ctx_t *p = pnk_loader_at(pnk_app.loader, i);
-        if (p->state == PNK_PLUGIN_ACTIVE && p->sql_dir)
-            src[n++] = (pnk_migration_source_t){p->name, p->desc->version, p->sql_dir};
-    }
     if (pnk_db_migrate(pnk_app.db, src, n, &applied, err, errlen) != PN_OK)
         return -1;
     PNK_INFO("migrate", "sources=%zu applied=%d", n, applied);
@@ -419,7 +411,7 @@ run(const options_t *o, char *err, size_t errlen)
     if (pnk_settings_declare(pnk_app.config, err, errlen) != 0 || setup_logging(err, errlen) != 0 ||
         read_settings(err, errlen) != 0)
         return -1;
-    PNK_INFO("server", "starting version=%s abi=%d libevent=%s config=%s", SERVER_VERSION,
+    PNK_INFO("server", "starting version=%s abi=%d libevent=%s config=%s", PNK_SERVER_VERSION,
              PN_PLUGIN_ABI, event_get_version(), pnk_config_file(pnk_app.config));
     pnk_app.router = pnk_router_new();
     if (pnk_app.router == NULL || pnk_system_routes_add(err, errlen) != 0 ||

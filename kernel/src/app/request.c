@@ -162,14 +162,26 @@ pnk_reply_raw(pn_req_t *req, int status, const char *content_type, const void *b
     return PN_OK;
 }
 
-/* Serialize straight into arena memory, so the reply costs one copy and no malloc'd string. */
+/* Serialize straight into arena memory, so a reply costs one copy and no malloc'd string. */
+char *
+pnk_req_dump_json(pn_req_t *req, const json_t *j, size_t *len)
+{
+    size_t n = j ? json_dumpb(j, NULL, 0, JSON_COMPACT) : 0;
+    char *buf = n ? pnk_arena_alloc(req->arena, n) : NULL;
+
+    if (buf == NULL || json_dumpb(j, buf, n, JSON_COMPACT) != n)
+        return NULL;
+    *len = n;
+    return buf;
+}
+
 static int
 reply_dump(pn_req_t *req, int status, json_t *doc)
 {
-    size_t n = json_dumpb(doc, NULL, 0, JSON_COMPACT);
-    char *buf = n ? pnk_arena_alloc(req->arena, n) : NULL;
+    size_t n = 0;
+    char *buf = pnk_req_dump_json(req, doc, &n);
 
-    if (buf == NULL || json_dumpb(doc, buf, n, JSON_COMPACT) != n) {
+    if (buf == NULL) {
         json_decref(doc);
         return pnk_fail(req, PN_E_INTERNAL, "could not serialize the reply");
     }

@@ -79,6 +79,8 @@ int pnk_reply_json(pn_req_t *req, int status, json_t *data, json_t *meta);
 int pnk_reply_raw(pn_req_t *req, int status, const char *content_type, const void *body,
                   size_t len);
 int pnk_reply_header(pn_req_t *req, const char *name, const char *value);
+/* Serialize j compactly into the request arena; NULL on failure. Borrows j. */
+char *pnk_req_dump_json(pn_req_t *req, const json_t *j, size_t *len);
 /* Set the error slot and return code (the envelope is rendered after the handler). */
 int pnk_fail(pn_req_t *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pnk_vfail(pn_req_t *req, int code, const char *fmt, va_list ap)

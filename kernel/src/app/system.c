@@ -2,6 +2,7 @@
  * The kernel's own routes: liveness, readiness, metrics, the OpenAPI document and the plugin
  * list. Identity routes live in auth/ and are added here with the kernel as owner.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,18 +33,19 @@ ready(pn_req_t *req)
     int db = pnk_app.db ? pnk_db_ping(pnk_app.db) : PN_E_UNAVAILABLE;
     int redis = pnk_redis_ping(PNK_REDIS_CACHE);
     int queue = pnk_redis_ping(PNK_REDIS_QUEUE);
-    size_t n = 0;
-    pnk_migration_source_t src[64];
+    pnk_migration_source_t src[128];
+    /* Files and applied rows do not go backwards while we run: once everything was applied,
+     * later probes need not re-read and re-hash every migration file. */
+    static atomic_bool all_applied;
 
-    if (db == PN_OK) {
-        src[n++] = (pnk_migration_source_t){"core", "0", pnk_app.core_sql_dir};
-        for (size_t i = 0; i < pnk_loader_count(pnk_app.loader) && n < 64; i++) {
-            pn_plugin_ctx_t *p = pnk_loader_at(pnk_app.loader, i);
-            if (p->state == PNK_PLUGIN_ACTIVE && p->sql_dir)
-                src[n++] = (pnk_migration_source_t){p->name, p->desc->version, p->sql_dir};
-        }
+    if (db == PN_OK && atomic_load(&all_applied)) {
+        pending = false;
+    } else if (db == PN_OK) {
+        size_t n = pnk_app_migration_sources(src, 128);
         if (pnk_db_migrations_pending(pnk_app.db, src, n, &pending) != PN_OK)
             pending = true;
+        if (!pending)
+            atomic_store(&all_applied, true);
     }
     bool ok = db == PN_OK && redis == PN_OK && queue == PN_OK && !pending;
     json_t *checks = json_pack("{s:s, s:s, s:s, s:s}", "database", db == PN_OK ? "ok" : "down",
@@ -85,6 +87,22 @@ openapi(pn_req_t *req)
     if (pnk_app.openapi_text == NULL)
         return pnk_fail(req, PN_E_UNAVAILABLE, "the API description is not built yet");
     return pnk_reply_raw(req, 200, "application/json", pnk_app.openapi_text, pnk_app.openapi_len);
+}
+
+size_t
+pnk_app_migration_sources(pnk_migration_source_t *src, size_t cap)
+{
+    size_t n = 0;
+
+    if (cap == 0)
+        return 0;
+    src[n++] = (pnk_migration_source_t){"core", PNK_SERVER_VERSION, pnk_app.core_sql_dir};
+    for (size_t i = 0; i < pnk_loader_count(pnk_app.loader) && n < cap; i++) {
+        pn_plugin_ctx_t *p = pnk_loader_at(pnk_app.loader, i);
+        if (p->state == PNK_PLUGIN_ACTIVE && p->sql_dir)
+            src[n++] = (pnk_migration_source_t){p->name, p->desc->version, p->sql_dir};
+    }
+    return n;
 }
 
 int

@@ -126,7 +126,9 @@ typedef struct pn_host {
 
     /* Add routes from an array ending with PN_ROUTE_END; elem_size is sizeof routes[0]. */
     int (*route_add)(pn_plugin_ctx_t *ctx, const pn_route_t *routes, size_t elem_size);
-    /* Add permissions to the registry (array ending with PN_PERM_END). */
+    /* Add permissions to the registry (array ending with PN_PERM_END). Names are
+     * "<plugin>.<resource>.<verb>" or, for cross-account administration, "admin.<plugin>.<verb>";
+     * anything else is refused with a message naming the rule. */
     int (*perm_add)(pn_plugin_ctx_t *ctx, const pn_perm_t *perms, size_t elem_size);
     /* Register a folder of migrations NNNN_<what>.sql, applied in name order after core and
      * after the plugins this one depends on. A relative dir is resolved against the plugin's

@@ -91,13 +91,16 @@ pnk_app_perm_add(const pn_perm_t *perm, const char *owner, char *err, size_t err
 }
 
 /* "<plugin>.<resource>.<verb>", lower case: a plugin can only introduce permissions in its own
- * namespace, so no plugin can mint an admin.* permission. */
+ * namespace. Its cross-account administration family is "admin.<plugin>.<verb>": the resource
+ * slot is the plugin's own name, so no plugin can mint another's admin permission or a kernel
+ * one (admin.users.*, admin.system.*). */
 static bool
 perm_name_ok(const char *name, const char *owner)
 {
     size_t ol = strlen(owner), dots = 0;
+    const char *own = strncmp(name, "admin.", 6) == 0 ? name + 6 : name;
 
-    if (strncmp(name, owner, ol) != 0 || name[ol] != '.')
+    if (strncmp(own, owner, ol) != 0 || own[ol] != '.')
         return false;
     for (const char *p = name; *p; p++) {
         if (*p == '.') {
@@ -125,8 +128,9 @@ host_perm_add(pn_plugin_ctx_t *ctx, const pn_perm_t *perms, size_t elem_size)
             break;
         if (!perm_name_ok(e.name, ctx->name)) {
             (void)snprintf(err, sizeof err,
-                           "permission \"%s\" must be named %s.<resource>.<verb> in lower case",
-                           e.name, ctx->name);
+                           "permission \"%s\" must be named %s.<resource>.<verb> or "
+                           "admin.%s.<verb> in lower case",
+                           e.name, ctx->name, ctx->name);
             return record_error(ctx, PN_E_INVALID, err);
         }
         if (pnk_app_perm_add(&e, ctx->name, err, sizeof err) != 0)

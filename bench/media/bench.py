@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""bench/media: pn-media (the files job plugin's local mode) against the tools the original
+shelled out to, on the same generated inputs in one run: wall time, CPU time and peak RSS per
+file, median of BENCH_RUNS runs, with the ratios the issue aims at. Standard library only."""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+PN = os.environ["BENCH_PN_MEDIA"]
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+NFILES = int(os.environ.get("BENCH_FILES", "20"))
+STRICT = os.environ.get("BENCH_STRICT") == "1"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DATA = os.environ.get("BENCH_MEDIA_DIR", os.path.join(ROOT, "var", "bench", "media"))
+# /usr/local/bin/convert may be a wrapper script; time ImageMagick itself.
+CONVERT = os.environ.get("BENCH_CONVERT") or next(
+    (p for p in ("/usr/bin/convert-im6.q16", "/usr/bin/convert") if os.path.exists(p)),
+    shutil.which("convert"))
+SIZES = (600, 300, 150)
+
+
+def sh(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def inputs():
+    """12-megapixel JPEGs with camera EXIF, a 10 s 720p H.264/AAC MP4 and a 30 s MP3, made once
+    and kept in DATA. The MP4/MP3 are copied NFILES times (same bytes, different names)."""
+    d = os.path.join(DATA, "in-%d" % NFILES)
+    done = os.path.join(d, ".done")
+    jpgs = [os.path.join(d, "img%02d.jpg" % (i + 1)) for i in range(NFILES)]
+    mp4s = [os.path.join(d, "video%02d.mp4" % (i + 1)) for i in range(NFILES)]
+    mp3s = [os.path.join(d, "audio%02d.mp3" % (i + 1)) for i in range(NFILES)]
+    if os.path.exists(done):
+        return jpgs, mp4s, mp3s
+    os.makedirs(d, exist_ok=True)
+    print("bench/media: generating inputs in %s (once)" % d, flush=True)
+    # Distinct frames with grain, so the JPEGs cost what photos cost to decode.
+    sh("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+       "testsrc2=size=4000x3000:rate=1,noise=alls=12:allf=t", "-frames:v", str(NFILES),
+       "-q:v", "3", "-pix_fmt", "yuvj420p", os.path.join(d, "img%02d.jpg"))
+    sh("exiftool", "-q", "-overwrite_original", "-Make=BenchCam", "-Model=B12",
+       "-LensModel=Bench 24-70mm", "-ISO=400", "-ExposureTime=0.01", "-FNumber=4",
+       "-FocalLength=50", "-DateTimeOriginal=2024:06:01 10:00:00", "-GPSLatitude=52.37",
+       "-GPSLatitudeRef=N", "-GPSLongitude=4.89", "-GPSLongitudeRef=E", *jpgs)
+    v = os.path.join(d, "video.mp4")
+    sh("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+       "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "10", "-c:v",
+       "libx264", "-preset", "veryfast", "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac",
+       "-ac", "2", "-shortest", v)
+    a = os.path.join(d, "audio.mp3")
+    sh("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+       "-t", "30", "-metadata", "title=Bench", "-metadata", "artist=Bench Artist", "-metadata",
+       "album=Bench Album", "-metadata", "track=3", "-metadata", "date=2024", "-c:a", "libmp3lame",
+       "-b:a", "192k", "-ac", "2", a)
+    for src, dst in ((v, mp4s), (a, mp3s)):
+        for p in dst:
+            shutil.copyfile(src, p)
+        os.remove(src)
+    open(done, "w").close()
+    return jpgs, mp4s, mp3s
+
+
+def run(cmd):
+    """One process: wall seconds, CPU seconds (user+sys) and peak RSS in KiB (wait4)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit("bench/media: %s exited %d: %s" % (" ".join(cmd[:4]), p.returncode,
+                                                   err.decode(errors="replace")[:300]))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def measure(cmds):
+    """A list of commands run one after another: total wall, total CPU, max peak RSS."""
+    w = c = r = 0
+    for cmd in cmds:
+        a, b, m = run(cmd)
+        w, c, r = w + a, c + b, max(r, m)
+    return w, c, r
+
+
+def median_of(fn):
+    rs = [fn() for _ in range(RUNS)]
+    return tuple(statistics.median(x[i] for x in rs) for i in range(3))
+
+
+def fresh(name):
+    d = os.path.join(DATA, "out", name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def count(d):
+    return len([n for n in os.listdir(d) if not n.startswith(".")])
+
+
+# ---- the commands, each making what the job makes ----
+
+def convert3(f, o):
+    """Three calls per file, as the original did: each decodes the whole image."""
+    b = os.path.join(o, os.path.basename(f))
+    return [[CONVERT, f, "-auto-orient", "-resize", "%dx%d>" % (s, s), "-strip", "-quality",
+             "82", "%s.%d.jpg" % (b, s)] for s in SIZES]
+
+
+def convert_best(f, o):
+    """ImageMagick at its best: one call, a JPEG size hint (libjpeg DCT scaling), the smaller
+    sizes derived from the larger."""
+    b = os.path.join(o, os.path.basename(f))
+    return [[CONVERT, "-define", "jpeg:size=1200x1200", f, "-auto-orient", "-strip",
+             "-thumbnail", "600x600>", "-quality", "82", "-write", b + ".600.jpg",
+             "-thumbnail", "300x300>", "-write", b + ".300.jpg", "-thumbnail", "150x150>",
+             b + ".150.jpg"]]
+
+
+def vipsthumb3(files, o):
+    """vipsthumbnail once per size; it takes many files per call."""
+    return [["vipsthumbnail", "-s", str(s), "-o", os.path.join(o, "%%s.%d.jpg[Q=82,strip]" % s),
+             *files] for s in SIZES]
+
+
+def ffmpeg_poster(f, o, at=1.0):
+    """The poster at 10 % of the 10 s video, scaled to the three boxes, like the job does."""
+    b = os.path.join(o, os.path.basename(f))
+    fc = "[0:v]split=3[a][b][c];" + ";".join(
+        "[%s]scale=%d:%d:force_original_aspect_ratio=decrease[o%s]" % (n, s, s, n)
+        for n, s in zip("abc", SIZES))
+    cmd = ["ffmpeg", "-v", "error", "-y", "-ss", "%g" % at, "-i", f, "-filter_complex", fc]
+    for n, s in zip("abc", SIZES):
+        cmd += ["-map", "[o%s]" % n, "-frames:v", "1", "-q:v", "3", "%s.%d.jpg" % (b, s)]
+    return [cmd]
+
+
+def ffprobe(f):
+    return [["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", f]]
+
+
+def pn(job, files, o=None):
+    return [[PN, "--run", job] + (["--out", o] if o else []) + list(files)]
+
+
+def each(make, files, *a):
+    return [c for f in files for c in make(f, *a)]
+
+
+def main():
+    jpgs, mp4s, mp3s = inputs()
+    n = len(jpgs)
+    print("bench/media: %d files each, median of %d runs; pn-media %s; convert %s" %
+          (n, RUNS, PN, CONVERT), flush=True)
+    rows = {}
+
+    def case(key, label, build, expect=None, per=n):
+        def once():
+            o = fresh(key)
+            r = measure(build(o))
+            if expect is not None and count(o) != expect:
+                sys.exit("bench/media: %s wrote %d files, expected %d" % (key, count(o), expect))
+            return r
+        w, c, r = median_of(once)
+        rows[key] = (label, w / per, c / per, r)
+        print("  %-44s %9.1f ms %9.1f ms cpu %8.1f MiB" % (label, 1000 * w / per, 1000 * c / per,
+                                                           r / 1024), flush=True)
+
+    one = jpgs[:1]
+    print("\nThumbnails (600/300/150) of a 12 Mpx JPEG, per file:   wall, CPU, peak RSS")
+    case("pn_batch", "pn-media thumbnail, one process, %d files" % n,
+         lambda o: pn("thumbnail", jpgs, o), 4 * n)
+    case("vt_batch", "vipsthumbnail x3 sizes over %d files" % n,
+         lambda o: vipsthumb3(jpgs, o), 3 * n)
+    case("imb_batch", "convert best single call, per file", lambda o: each(convert_best, jpgs, o),
+         3 * n)
+    case("im3_batch", "convert x3 calls, per file", lambda o: each(convert3, jpgs, o), 3 * n)
+    print("  single file, whole process(es):")
+    case("pn_one", "pn-media thumbnail, 1 file", lambda o: pn("thumbnail", one, o), 4, 1)
+    case("vt_one", "vipsthumbnail x3, 1 file", lambda o: vipsthumb3(one, o), 3, 1)
+    case("imb_one", "convert best single call, 1 file", lambda o: each(convert_best, one, o), 3, 1)
+    case("im3_one", "convert x3 calls, 1 file", lambda o: each(convert3, one, o), 3, 1)
+
+    print("\nMetadata of the JPEGs (EXIF), per file:")
+    case("pnm_batch", "pn-media metadata, one process, %d files" % n,
+         lambda o: pn("metadata", jpgs))
+    case("et_batch", "exiftool -json -n, one call, %d files" % n,
+         lambda o: [["exiftool", "-json", "-n", *jpgs]])
+    case("pnm_one", "pn-media metadata, 1 file", lambda o: pn("metadata", one), None, 1)
+    case("et_one", "exiftool -json -n, 1 file", lambda o: [["exiftool", "-json", "-n", *one]],
+         None, 1)
+
+    print("\nVideo (720p H.264/AAC, 10 s): probe + poster in 3 sizes, per file:")
+    case("pnv_batch", "pn-media video, one process, %d files" % n,
+         lambda o: pn("video", mp4s, o), 4 * n)
+    case("ffv_batch", "ffprobe + ffmpeg poster, per file",
+         lambda o: [c for f in mp4s for c in ffprobe(f) + ffmpeg_poster(f, o)], 3 * n)
+    case("pnv_one", "pn-media video, 1 file", lambda o: pn("video", mp4s[:1], o), 4, 1)
+    case("ffv_one", "ffprobe + ffmpeg poster, 1 file",
+         lambda o: ffprobe(mp4s[0]) + ffmpeg_poster(mp4s[0], o), 3, 1)
+
+    print("\nAudio (MP3, 30 s): probe with tags, per file:")
+    case("pna_batch", "pn-media audio, one process, %d files" % n, lambda o: pn("audio", mp3s))
+    case("ffa_batch", "ffprobe, per file", lambda o: [c for f in mp3s for c in ffprobe(f)])
+    case("pna_one", "pn-media audio, 1 file", lambda o: pn("audio", mp3s[:1]), None, 1)
+    case("ffa_one", "ffprobe, 1 file", lambda o: ffprobe(mp3s[0]), None, 1)
+
+    def ratio(a, b, i=1):
+        return rows[b][i] / rows[a][i] if rows[a][i] > 0 else float("inf")
+
+    aims = [
+        ("thumbnails: x faster than 3 convert calls (batch)", ratio("pn_batch", "im3_batch"), 5),
+        ("thumbnails: x faster than convert's best call (batch)",
+         ratio("pn_batch", "imb_batch"), 1),
+        ("thumbnails: convert's best peak RSS / ours", ratio("pn_batch", "imb_batch", 3), 3),
+        ("thumbnails: 3 convert calls' peak RSS / ours", ratio("pn_batch", "im3_batch", 3), 3),
+        ("thumbnails: x faster than 3 vipsthumbnail calls (batch)",
+         ratio("pn_batch", "vt_batch"), 1.5),
+        ("thumbnails: x faster than 3 vipsthumbnail calls (1 file)",
+         ratio("pn_one", "vt_one"), 1.5),
+        ("thumbnails: x faster than 3 convert calls (1 file)", ratio("pn_one", "im3_one"), 5),
+        ("metadata: x faster than exiftool (batch)", ratio("pnm_batch", "et_batch"), 10),
+        ("metadata: x faster than exiftool (1 file)", ratio("pnm_one", "et_one"), None),
+        ("video: x faster than ffprobe + ffmpeg (batch)", ratio("pnv_batch", "ffv_batch"), 1),
+        ("video: x faster than ffprobe + ffmpeg (1 file)", ratio("pnv_one", "ffv_one"), 1),
+        ("audio: x faster than ffprobe (batch)", ratio("pna_batch", "ffa_batch"), 1),
+        ("audio: x faster than ffprobe (1 file)", ratio("pna_one", "ffa_one"), None),
+    ]
+    print("\nRatios (wall time unless RSS; aim in brackets):")
+    missed = 0
+    for label, v, aim in aims:
+        ok = aim is None or v >= aim
+        missed += not ok
+        print("  %-58s %6.2f  %s" % (label, v, "" if aim is None else
+                                      "[>= %g] %s" % (aim, "ok" if ok else "MISSED")))
+    os.makedirs(os.path.join(DATA, "results"), exist_ok=True)
+    out = os.path.join(DATA, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
+    with open(out, "w") as f:
+        json.dump({"files": n, "runs": RUNS, "rows": {k: {"label": v[0], "wall_s": v[1],
+                   "cpu_s": v[2], "peak_rss_kib": v[3]} for k, v in rows.items()},
+                   "ratios": {a[0]: a[1] for a in aims}}, f, indent=2)
+    print("\nsaved %s" % out)
+    if STRICT and missed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

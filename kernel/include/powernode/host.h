@@ -116,6 +116,10 @@ typedef struct pn_config_key {
 /* A function the kernel calls when the request ends (after the reply is handed over). */
 typedef void (*pn_defer_fn)(void *arg);
 
+/* Streaming replies (pn_host_t.reply_stream): the producer sends the body through write. */
+typedef int (*pn_stream_write_fn)(pn_req_t *sreq, const void *data, size_t len);
+typedef int (*pn_stream_fn)(pn_req_t *sreq, void *ud, pn_stream_write_fn write);
+
 typedef struct pn_host {
     /* PN_PLUGIN_ABI of the server. */
     uint32_t abi;
@@ -263,6 +267,31 @@ typedef struct pn_host {
      * never from input. Steals data. Check PN_HOST_HAS(host, event_publish_account) first. */
     int (*event_publish_account)(pn_req_t *req, const char *account_id, const char *channel,
                                  const char *type, json_t *data);
+
+    /* ---- ABI 1 (appended during development): streaming replies ---- */
+
+    /* Reply with a body produced after the handler returns, in bounded memory and at the
+     * client's pace (for bodies too large to hold, e.g. a remote storage object). Fields:
+     * - status: 200 or 206 (add Content-Range yourself); content_type may be NULL. Other
+     *   headers are added with reply_header before this call.
+     * - produce(sreq, ud, write): runs once, on a kernel thread, after the handler returned.
+     *   sreq is a request of its own: the same principal (user and account ids; req_can is
+     *   always false), plugin, route and request id; its own arena and database connection,
+     *   released when produce returns; no path parameters, query, headers or body; replies
+     *   and vfail on it go nowhere but the log. produce's non-PN_OK return is logged.
+     * - ud, ud_size: ud_size bytes (at most 64 KiB) copied into sreq's arena and passed to
+     *   produce. The handler's request may end before produce does, so ud must hold no
+     *   pointer into it.
+     * - write(sreq, data, len): queue body bytes. Blocks while the client has not taken the
+     *   earlier ones (at most 1 MiB is held for a client); PN_OK, or PN_E_UNAVAILABLE once the
+     *   client is gone or took nothing for 30 seconds: produce should then return.
+     * Framing is chunked (close-delimited for HTTP/1.0) and the connection closes after the
+     * body, so a producer that fails after the first bytes cuts the body short and the client
+     * sees an incomplete transfer, never a complete-looking one. HEAD requests get the head
+     * and produce never runs. PN_E_UNAVAILABLE (nothing sent) when 64 streams already run.
+     * Check PN_HOST_HAS(host, reply_stream) first. */
+    int (*reply_stream)(pn_req_t *req, int status, const char *content_type, pn_stream_fn produce,
+                        const void *ud, size_t ud_size);
 } pn_host_t;
 
 /* Whether the host provides member m (for members appended after the plugin's ABI). */

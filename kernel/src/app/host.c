@@ -4,6 +4,8 @@
  * request.c, db, redis and the registries.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +496,175 @@ host_reply_fd(pn_req_t *req, int status, const char *content_type, int fd, uint6
     return PN_OK;
 }
 
+/* Appended during development (ABI 1): streaming replies. The producer runs on a thread of
+ * its own with a request of its own, because the handler's request ends with the stream,
+ * which may be before the producer notices (a client that went away). */
+#define STREAM_MAX 64
+#define STREAM_PENDING PN_MIB(1)
+#define STREAM_PIECE PN_KIB(256)
+#define STREAM_STALL_MS 30000
+#define STREAM_UD_MAX PN_KIB(64)
+
+typedef struct stream_job {
+    pnk_http_stream_t *st;
+    pn_req_t req; /* the producer's own */
+    pnk_http_request_t http;
+    pnk_http_response_t resp;
+    pn_stream_fn produce;
+    void *ud;
+} stream_job_t;
+
+static atomic_int streams_running;
+static _Thread_local stream_job_t *cur_stream;
+
+static void
+stream_closed(void *ud)
+{
+    (void)ud; /* the producer learns it from a failing wait or write */
+}
+
+static int
+stream_write(pn_req_t *sreq, const void *data, size_t len)
+{
+    stream_job_t *j = cur_stream;
+    const char *p = data;
+
+    if (j == NULL || sreq != &j->req || (data == NULL && len > 0))
+        return PN_E_INTERNAL;
+    while (len > 0) {
+        size_t n = len < STREAM_PIECE ? len : STREAM_PIECE;
+        if (pnk_http_stream_wait(j->st, n, STREAM_STALL_MS) != 0 ||
+            pnk_http_stream_write(j->st, p, n) != 0)
+            return PN_E_UNAVAILABLE;
+        p += n;
+        len -= n;
+    }
+    return PN_OK;
+}
+
+static void *
+stream_main(void *arg)
+{
+    stream_job_t *j = arg;
+    pnk_arena_t *arena = j->req.arena;
+
+    cur_stream = j;
+    pnk_log_set_request(j->req.request_id);
+    int rc = j->produce(&j->req, j->ud, stream_write);
+    if (rc != PN_OK)
+        PNK_WARN("request", "streaming reply ended early route=%s code=%d error=\"%s\"",
+                 j->req.route ? j->req.route->path : "-", rc,
+                 j->req.err_msg ? j->req.err_msg : "-");
+    if (j->req.db) {
+        if (pnk_db_in_tx(j->req.db))
+            pnk_req_db_rollback(&j->req);
+        pnk_db_release(pnk_request_db(), j->req.db);
+        j->req.db = NULL;
+    }
+    if (rc != PN_OK)
+        pnk_http_stream_abort(j->st);
+    pnk_http_stream_close(j->st);
+    cur_stream = NULL;
+    pnk_log_set_request(NULL);
+    pnk_arena_free(arena);
+    atomic_fetch_sub(&streams_running, 1);
+    return NULL;
+}
+
+/* The producer's request: who is asking and for which route, nothing of the handler's arena. */
+static stream_job_t *
+stream_job_new(pn_req_t *req, pn_stream_fn produce, const void *ud, size_t ud_size)
+{
+    pnk_arena_t *a = pnk_arena_new(PN_KIB(16));
+    stream_job_t *j = a ? pnk_arena_calloc(a, 1, sizeof(*j)) : NULL;
+
+    if (j == NULL) {
+        pnk_arena_free(a);
+        return NULL;
+    }
+    j->produce = produce;
+    j->http.arena = a;
+    j->http.method = pnk_arena_strdup(a, req->http->method);
+    j->http.method_id = req->http->method_id;
+    j->http.path = pnk_arena_strdup(a, req->http->path ? req->http->path : "");
+    j->http.raw_path = j->http.path;
+    j->http.target = j->http.path;
+    memcpy(j->http.peer, req->http->peer, sizeof j->http.peer);
+    j->resp.fd = -1;
+    j->req.http = &j->http;
+    j->req.resp = &j->resp;
+    j->req.arena = a;
+    j->req.request_id = req->request_id ? pnk_arena_strdup(a, req->request_id) : NULL;
+    j->req.route = req->route;
+    j->req.plugin = req->plugin;
+    j->req.principal.kind = req->principal.kind;
+    if (req->principal.user_id)
+        j->req.principal.user_id = pnk_arena_strdup(a, req->principal.user_id);
+    if (req->principal.account_id)
+        j->req.principal.account_id = pnk_arena_strdup(a, req->principal.account_id);
+    if (ud_size && (j->ud = pnk_arena_memdup(a, ud, ud_size)) == NULL) {
+        pnk_arena_free(a);
+        return NULL;
+    }
+    if (j->http.method == NULL || j->http.path == NULL ||
+        (req->request_id && j->req.request_id == NULL) ||
+        (req->principal.user_id && j->req.principal.user_id == NULL) ||
+        (req->principal.account_id && j->req.principal.account_id == NULL)) {
+        pnk_arena_free(a);
+        return NULL;
+    }
+    return j;
+}
+
+static int
+host_reply_stream(pn_req_t *req, int status, const char *content_type, pn_stream_fn produce,
+                  const void *ud, size_t ud_size)
+{
+    stream_job_t *j;
+    pthread_attr_t attr;
+    pthread_t tid;
+
+    if (req->replied || produce == NULL || (status != 200 && status != 206) ||
+        ud_size > STREAM_UD_MAX || (ud == NULL && ud_size > 0))
+        return pnk_fail(req, PN_E_INTERNAL, "reply_stream: bad arguments or already replied");
+    if (atomic_fetch_add(&streams_running, 1) >= STREAM_MAX) {
+        atomic_fetch_sub(&streams_running, 1);
+        return pnk_fail(req, PN_E_UNAVAILABLE, "too many streaming replies; try again");
+    }
+    if ((j = stream_job_new(req, produce, ud, ud_size)) == NULL) {
+        atomic_fetch_sub(&streams_running, 1);
+        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    }
+    if (content_type)
+        pnk_reply_header(req, "Content-Type", content_type);
+    req->resp->status = status;
+    j->st = pnk_http_stream_start(req->http, req->resp, STREAM_PENDING, stream_closed, NULL);
+    if (j->st == NULL) {
+        pnk_arena_free(j->req.arena);
+        atomic_fetch_sub(&streams_running, 1);
+        return pnk_fail(req, PN_E_INTERNAL, "reply_stream: cannot start a stream");
+    }
+    req->replied = true;
+    if (req->http->method_id == PN_HEAD) {
+        pnk_http_stream_close(j->st);
+        pnk_arena_free(j->req.arena);
+        atomic_fetch_sub(&streams_running, 1);
+        return PN_OK;
+    }
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int e = pthread_create(&tid, &attr, stream_main, j);
+    pthread_attr_destroy(&attr);
+    if (e != 0) {
+        /* The head is promised already: the body ends at once and the client sees a cut. */
+        PNK_ERROR("request", "reply_stream: cannot start a thread: %s", strerror(e));
+        pnk_http_stream_close(j->st);
+        pnk_arena_free(j->req.arena);
+        atomic_fetch_sub(&streams_running, 1);
+    }
+    return PN_OK;
+}
+
 const pn_host_t pnk_host = {
     .abi = PN_PLUGIN_ABI,
     .size = sizeof(pn_host_t),
@@ -548,4 +719,5 @@ const pn_host_t pnk_host = {
     .reply_fd = host_reply_fd,
     .queue_command = host_queue_command,
     .event_publish_account = host_event_publish_account,
+    .reply_stream = host_reply_stream,
 };

@@ -155,6 +155,14 @@ pnk_http_stream_t *pnk_http_stream_start(pnk_http_request_t *req, pnk_http_respo
 /* Queue bytes (len 0 is a no-op). 0; -1 when the stream has ended or is ending, or when
  * the bytes would pass max_pending (the stream is then dropped). Any thread. */
 int pnk_http_stream_write(pnk_http_stream_t *st, const void *data, size_t len);
+/* Backpressure for a writer that must not be dropped: block until len more bytes fit under
+ * max_pending (so writing them cannot drop the stream), the stream ends, or timeout_ms pass.
+ * 0 when they fit (only one writer may rely on that); -1 when the stream ended or the time
+ * ran out. Any thread but the loop's. */
+int pnk_http_stream_wait(pnk_http_stream_t *st, size_t len, int timeout_ms);
+/* Cut the stream short: the connection closes without the last chunk, so an HTTP/1.1 client
+ * sees an incomplete body (a writer that failed half way). The caller still closes. */
+void pnk_http_stream_abort(pnk_http_stream_t *st);
 /* End the stream: what was written is flushed, then the connection closes (on_close runs
  * if it has not). Gives back the caller's reference: st must not be used afterwards. Any
  * thread, including from on_close. */

@@ -7,9 +7,11 @@
 
 #include <netinet/in.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <powernode/types.h>
 
@@ -37,6 +39,11 @@ struct pnk_http_stream {
     bool no_body;                     /* a HEAD request (loop only) */
     void (*on_close)(void *ud);
     void *ud;
+    /* pnk_http_stream_wait: writers waiting for room, woken by the loop as the client drains.
+     * A semaphore, not a condition variable, because the loop posts from an evbuffer callback
+     * that may run under mu. */
+    _Atomic int waiters;
+    sem_t room;
 };
 
 static void
@@ -51,6 +58,7 @@ release(pnk_http_stream_t *st)
         return;
     evbuffer_free(st->pending);
     pthread_mutex_destroy(&st->mu);
+    sem_destroy(&st->room);
     free(st);
 }
 
@@ -64,13 +72,24 @@ wake(pnk_http_stream_t *st)
     }
 }
 
+/* Wake one waiting writer (at most one post outstanding: the waiter re-checks anyway). */
+static void
+notify(pnk_http_stream_t *st)
+{
+    int v = 0;
+
+    if (atomic_load(&st->waiters) > 0 && sem_getvalue(&st->room, &v) == 0 && v == 0)
+        sem_post(&st->room);
+}
+
 static void
 on_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
     pnk_http_stream_t *st = arg;
 
     (void)info;
-    atomic_store_explicit(&st->out_len, evbuffer_get_length(b), memory_order_relaxed);
+    atomic_store(&st->out_len, evbuffer_get_length(b));
+    notify(st);
 }
 
 /* Loop: pending -> output. */
@@ -141,6 +160,7 @@ pnk_http_stream_start(pnk_http_request_t *req, pnk_http_response_t *resp, size_t
         return NULL;
     }
     pthread_mutex_init(&st->mu, NULL);
+    sem_init(&st->room, 0, 0);
     st->refs = 2;
     st->c = c;
     st->max_pending = max_pending ? max_pending : DEFAULT_MAX_PENDING;
@@ -177,6 +197,62 @@ pnk_http_stream_write(pnk_http_stream_t *st, const void *data, size_t len)
     }
     pthread_mutex_unlock(&st->mu);
     return rc;
+}
+
+/* 1: len more bytes fit; -1: ended; 0: not yet. */
+static int
+fits(pnk_http_stream_t *st, size_t len)
+{
+    int r;
+
+    pthread_mutex_lock(&st->mu);
+    if (st->c == NULL || st->over || st->closing) {
+        r = -1;
+    } else {
+        size_t frame = st->chunked ? len + 20 : len;
+        size_t queued = atomic_load(&st->out_len) + evbuffer_get_length(st->pending);
+        r = queued + frame <= st->max_pending ? 1 : 0;
+    }
+    pthread_mutex_unlock(&st->mu);
+    return r;
+}
+
+int
+pnk_http_stream_wait(pnk_http_stream_t *st, size_t len, int timeout_ms)
+{
+    double deadline = pnk_now() + timeout_ms / 1000.0;
+    int r;
+
+    if (st == NULL)
+        return -1;
+    atomic_fetch_add(&st->waiters, 1); /* before looking, so a drain after the look posts */
+    while ((r = fits(st, len)) == 0) {
+        double left = deadline - pnk_now();
+        if (left <= 0)
+            break;
+        /* Short slices: a missed post costs at most one slice, never a hang. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        long ns = ts.tv_nsec + (long)((left < 0.05 ? left : 0.05) * 1e9);
+        ts.tv_sec += ns / 1000000000L;
+        ts.tv_nsec = ns % 1000000000L;
+        (void)sem_timedwait(&st->room, &ts);
+    }
+    atomic_fetch_sub(&st->waiters, 1);
+    return r == 1 ? 0 : -1;
+}
+
+void
+pnk_http_stream_abort(pnk_http_stream_t *st)
+{
+    if (st == NULL)
+        return;
+    pthread_mutex_lock(&st->mu);
+    if (st->c && !st->closing) {
+        st->over = true; /* the loop drops it: no last chunk, the connection just closes */
+        wake(st);
+    }
+    pthread_mutex_unlock(&st->mu);
 }
 
 void
@@ -253,6 +329,7 @@ pnk_http_stream_end(pnk_http_conn_t *c, bool graceful)
     else
         evbuffer_drain(st->pending, evbuffer_get_length(st->pending));
     pthread_mutex_unlock(&st->mu);
+    notify(st); /* a waiting writer learns the stream is over */
     event_free(st->kick);
     st->kick = NULL;
     if (st->live)

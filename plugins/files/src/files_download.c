@@ -2,8 +2,8 @@
  * Downloads: one version's bytes with Range (one range, 206/416), ETag and If-None-Match
  * (304), an RFC 6266 Content-Disposition of the cleaned name, the sniffed type, and a sandbox
  * CSP (active types are always attachments). Local storage is sent zero-copy through
- * reply_fd; a remote object is read into memory up to remote_buffer_max, larger ones are
- * redirected to a short-lived presigned URL. Also the HMAC-signed download URLs.
+ * reply_fd; a remote object is read into memory up to remote_buffer_max and streamed through
+ * reply_stream beyond (bounded memory, the client's pace). Also the HMAC-signed download URLs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +30,49 @@ to_mem(void *ud, const void *d, size_t n)
         return PN_E_INTERNAL; /* the provider sent more than the range */
     memcpy(m->buf + m->len, d, n);
     m->len += n;
+    return PN_OK;
+}
+
+/* What the streaming producer needs, copied by the kernel: no pointers into the request. */
+typedef struct {
+    char storage_id[40];
+    char key[512];
+    uint64_t off, len;
+} remote_dl_t;
+
+typedef struct {
+    pn_req_t *sreq;
+    pn_stream_write_fn write;
+    uint64_t sent;
+} remote_out_t;
+
+static int
+to_stream(void *ud, const void *d, size_t n)
+{
+    remote_out_t *o = ud;
+    int rc = o->write(o->sreq, d, n);
+
+    if (rc == PN_OK)
+        o->sent += n;
+    return rc;
+}
+
+/* Runs after the handler returned, on the kernel's stream thread, with a request of its own. */
+static int
+remote_produce(pn_req_t *sreq, void *ud, pn_stream_write_fn write)
+{
+    const remote_dl_t *d = ud;
+    remote_out_t o = {.sreq = sreq, .write = write};
+    pn_storage_t *st;
+    int rc;
+
+    if ((rc = files_st->open(sreq, d->storage_id[0] ? d->storage_id : NULL, &st)) != PN_OK)
+        return rc;
+    if ((rc = files_st->get(sreq, st, d->key, d->off, d->len, to_stream, &o)) != PN_OK)
+        return rc;
+    if (o.sent != d->len)
+        return pn_fail(sreq, PN_E_INTERNAL, "short read from storage: %llu of %llu bytes",
+                       (unsigned long long)o.sent, (unsigned long long)d->len);
     return PN_OK;
 }
 
@@ -96,7 +139,8 @@ files_serve(pn_req_t *req, const char *account_id, const char *storage_id, const
     }
     if (rc != PN_E_UNAVAILABLE)
         return rc;
-    /* Remote provider: no streaming reply exists yet, so bounded buffering or a redirect. */
+    /* Remote provider: a small object from memory with a Content-Length, anything larger
+     * streamed (the request holds at most what the kernel buffers for the client). */
     if (len <= (uint64_t)files_cfg.remote_buffer_max) {
         membuf_t m = {.cap = (size_t)len};
         m.buf = len ? pn_req_alloc(req, (size_t)len) : NULL;
@@ -108,11 +152,15 @@ files_serve(pn_req_t *req, const char *account_id, const char *storage_id, const
             return pn_fail(req, PN_E_INTERNAL, "short read from storage");
         return pn_host_->reply_raw(req, status, content_type, m.buf, m.len);
     }
-    char *url = NULL;
-    if ((rc = files_st->presign(req, st, storage_key, PN_GET, 300, &url)) != PN_OK)
-        return pn_fail(req, PN_E_UNAVAILABLE, "this object is too large to proxy");
-    pn_reply_header(req, "Location", url);
-    return pn_host_->reply_raw(req, 302, NULL, NULL, 0);
+    remote_dl_t d = {.off = off, .len = len};
+    const char *sid = files_st->storage_id(st);
+    if (!PN_HOST_HAS(pn_host_, reply_stream))
+        return pn_fail(req, PN_E_UNAVAILABLE, "this server cannot stream remote objects");
+    if (strlen(storage_key) >= sizeof d.key || (sid && strlen(sid) >= sizeof d.storage_id))
+        return pn_fail(req, PN_E_INTERNAL, "storage key too long to stream");
+    snprintf(d.key, sizeof d.key, "%s", storage_key);
+    snprintf(d.storage_id, sizeof d.storage_id, "%s", sid ? sid : "");
+    return pn_host_->reply_stream(req, status, content_type, remote_produce, &d, sizeof d);
 }
 
 /* A version row of a live file of this account. */

@@ -172,6 +172,10 @@ int files_h_worker_job(pn_req_t *req);
 int files_h_worker_job_update(pn_req_t *req);
 int files_h_sweep(pn_req_t *req);
 
+/* files_reconcile.c: registered as jobs.reconciler.files (plugins/queues' convention) */
+struct pn_jobs_reconciler;
+extern const struct pn_jobs_reconciler files_reconciler;
+
 /* files_routes.c */
 int files_routes_add(pn_plugin_ctx_t *ctx, const pn_host_t *host);
 

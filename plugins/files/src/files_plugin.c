@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <powernode/jobs_reconciler.h>
+
 #include "files.h"
 #include "files_crypto.h"
 
@@ -22,8 +24,9 @@ static const pn_config_key_t config[] = {
     {"trash_days", PN_CFG_INT, "30", 1, 3650, "days a deleted file stays in the trash"},
     {"upload_expiry_hours", PN_CFG_INT, "24", 1, 720,
      "hours an unfinished tus upload (and its quota reservation) lives"},
-    {"remote_buffer_max", PN_CFG_INT, "33554432", 0, 1073741824,
-     "largest remote object served through memory; larger ones redirect to a presigned URL"},
+    {"remote_buffer_max", PN_CFG_INT, "1048576", 0, 67108864,
+     "largest remote object (or range) sent from memory with a Content-Length; larger ones are "
+     "streamed at the client's pace"},
     {"share_password_attempts", PN_CFG_INT, "5", 1, 1000, "password attempts per share per window"},
     {"share_password_attempts_ip", PN_CFG_INT, "20", 1, 100000,
      "password attempts per client address per window"},
@@ -98,7 +101,9 @@ files_init(pn_plugin_ctx_t *ctx, const pn_host_t *host)
         return PN_E_UNAVAILABLE;
     }
     if ((rc = files_routes_add(ctx, host)) != PN_OK ||
-        (rc = host->sql_dir_add(ctx, "sql")) != PN_OK)
+        (rc = host->sql_dir_add(ctx, "sql")) != PN_OK ||
+        (rc = host->service_add(ctx, PN_JOBS_RECONCILER_PREFIX "files", PN_JOBS_RECONCILER_VERSION,
+                                &files_reconciler)) != PN_OK)
         return rc;
     return PN_OK;
 }

@@ -17,6 +17,7 @@ typedef struct fm_limits {
     int max_frames;           /* pages/frames (100) */
     uint64_t max_image_bytes; /* input size for images (25 MB) */
     uint64_t max_av_bytes;    /* input size for audio/video (4 GiB) */
+    uint64_t max_pdf_bytes;   /* input size for PDF properties (100 MB) */
     int max_streams;          /* FFmpeg streams (16) */
     double av_deadline_s;     /* wall clock for one FFmpeg open/probe/decode (30 s) */
     int64_t probesize;        /* bytes FFmpeg may read to probe (5 MB) */
@@ -71,6 +72,16 @@ int fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, cons
 const char *fm_thumb_ext(const fm_limits_t *l);
 const char *fm_thumb_mime(const fm_limits_t *l);
 
+/* BMP through our own decoder (libvips has it only through ImageMagick, which is blocked):
+ * uncompressed 1/4/8/16/24/32-bit, alpha composed over white; RLE/JPEG/PNG inside refused.
+ * fm_bmp_check reads the header (n bytes of a file of `size` bytes); fm_bmp_thumbs decodes the
+ * whole file in p with block averaging, never at full size. */
+bool fm_is_bmp(const uint8_t *p, size_t n);
+int fm_bmp_check(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l,
+                 fm_image_info_t *info, char *err, size_t errlen);
+int fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
+                  fm_image_info_t *info, char *err, size_t errlen);
+
 /* Image facts for the metadata document (header only), plus the EXIF blob if any. */
 int fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void **exif,
                        size_t *exif_len, char *err, size_t errlen);
@@ -79,6 +90,13 @@ int fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, vo
 /* Camera, lens, date taken, exposure, ISO, focal length, orientation, GPS as numbers; NULL when
  * the blob holds no EXIF. Accepts an APP1 payload with or without the "Exif\0\0" header. */
 json_t *fm_exif_parse(const void *blob, size_t len);
+
+/* ---- PDF (our own bounded reader; poppler is untrusted and blocked) ---- */
+/* version, encrypted, pages (the page tree's /Count) and the /Info strings (title, author,
+ * subject, keywords, creator, producer, created, modified; dates as ISO 8601) into out. Objects
+ * are found by header or in Flate object streams (8 MiB inflated at most); nothing rendered.
+ * 0, or -1 with err when there is no trailer or page tree. */
+int fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen);
 
 /* ---- audio and video (FFmpeg through our own I/O) ---- */
 typedef struct fm_av_poster {

@@ -18,6 +18,7 @@ fm_limits_default(fm_limits_t *l)
                        .max_frames = 100,
                        .max_image_bytes = 25000000,
                        .max_av_bytes = 4ULL << 30,
+                       .max_pdf_bytes = 100000000,
                        .max_streams = 16,
                        .av_deadline_s = 30,
                        .probesize = 5000000,
@@ -60,7 +61,7 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
                 {"max_av_bytes", 1, 1e13},    {"max_streams", 1, 1000},
                 {"av_deadline", 0.1, 3600},   {"probesize", 32, 1e9},
                 {"analyzeduration", 0, 1e12}, {"max_metadata_bytes", 1024, 1 << 24},
-                {"quality", 1, 100}};
+                {"quality", 1, 100},          {"max_pdf_bytes", 1, 1e12}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(key, keys[i].key))
             continue;
@@ -100,8 +101,11 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
         case 9:
             l->max_meta_bytes = (size_t)d;
             break;
-        default:
+        case 10:
             l->quality = (int)d;
+            break;
+        default:
+            l->max_pdf_bytes = (uint64_t)d;
             break;
         }
         return 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,9 +41,10 @@ fm_sniff(const uint8_t *p, size_t n)
     if (at(p, n, 0, "%!PS", 4))
         return "application/postscript";
     if (at(p, n, 4, "ftyp", 4)) {
-        if (at(p, n, 8, "heic", 4) || at(p, n, 8, "heix", 4) || at(p, n, 8, "mif1", 4))
+        if (at(p, n, 8, "heic", 4) || at(p, n, 8, "heix", 4) || at(p, n, 8, "mif1", 4) ||
+            at(p, n, 8, "msf1", 4) || at(p, n, 8, "hevc", 4))
             return "image/heic";
-        if (at(p, n, 8, "avif", 4))
+        if (at(p, n, 8, "avif", 4) || at(p, n, 8, "avis", 4))
             return "image/avif";
         if (at(p, n, 8, "M4A ", 4))
             return "audio/mp4";
@@ -128,6 +130,35 @@ hash_file(const char *path, uint64_t *size, char hex[65], uint8_t *head, size_t 
     return r < 0 ? -1 : 0;
 }
 
+/* PDF facts from the mapped file (pages are read, never copied, so memory stays small). */
+static int
+pdf_meta(const char *path, const fm_limits_t *l, json_t *pdf, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+        if (fd >= 0)
+            close(fd);
+        snprintf(err, errlen, "cannot read the file");
+        return -1;
+    }
+    if ((uint64_t)st.st_size > l->max_pdf_bytes) {
+        close(fd);
+        snprintf(err, errlen, "PDF too large for properties: %lld bytes, the limit is %llu",
+                 (long long)st.st_size, (unsigned long long)l->max_pdf_bytes);
+        return -1;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map the file");
+        return -1;
+    }
+    int rc = fm_pdf_meta(m, (size_t)st.st_size, pdf, err, errlen);
+    munmap(m, (size_t)st.st_size);
+    return rc;
+}
+
 static void
 note(json_t *doc, const char *part, const char *msg)
 {
@@ -169,6 +200,14 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
             note(doc, "image", why);
         }
         free(exif);
+    } else if (!strcmp(mime, "application/pdf")) {
+        json_t *pdf = json_object();
+        if (pdf_meta(path, l, pdf, why, sizeof why) == 0)
+            json_object_set_new(doc, "pdf", pdf);
+        else {
+            json_decref(pdf);
+            note(doc, "pdf", why);
+        }
     } else if (fm_mime_is_av(mime)) {
         json_t *av = json_object();
         if (fm_av_probe_file(path, l, av, NULL, why, sizeof why) == 0)

@@ -1,5 +1,6 @@
 /* libFuzzer targets for the files job plugin: one of FUZZ_thumbnail (header check + decode
- * with the limits), FUZZ_exif (libexif on any blob) or FUZZ_probe (FFmpeg through our AVIO). */
+ * with the limits, BMP through our decoder), FUZZ_exif (libexif on any blob), FUZZ_probe (FFmpeg
+ * through our AVIO) or FUZZ_pdf (our PDF properties reader). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -29,6 +30,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fm_thumbs_clear(t);
 #elif defined(FUZZ_exif)
     json_decref(fm_exif_parse(data, size));
+#elif defined(FUZZ_pdf)
+    json_t *o = json_object();
+    fm_pdf_meta(data, size, o, err, sizeof err);
+    json_decref(o);
 #else
     json_t *o = json_object();
     fm_av_probe_buffer(data, size, &l, o, err, sizeof err);

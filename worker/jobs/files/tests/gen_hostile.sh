@@ -33,6 +33,19 @@ open('zero.jpg', 'wb').close()
 open('hls.mp4', 'w').write('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nfile:///etc/passwd\n#EXTINF:10.0,\nhttp://127.0.0.1:9/canary.ts\n#EXT-X-ENDLIST\n')
 open('hls.m3u8', 'w').write('#EXTM3U\n#EXTINF:1,\nconcat:/etc/passwd|/etc/hostname\n#EXT-X-ENDLIST\n')
 open('concat.mp3', 'w').write('ffconcat version 1.0\nfile /etc/passwd\nfile concat:/etc/passwd\n')
+# PDFs for our own reader: nesting 200,000 deep, an object stream inflating to 200 MB, a
+# startxref into nowhere, a page tree that points at itself.
+open('pdf_deep.pdf', 'wb').write(b'%PDF-1.4\n1 0 obj\n' + b'[' * 200000 + b'\nendobj\ntrailer\n<< /Root 1 0 R /Info ' + b'<<' * 100000 + b'\n')
+z = zlib.compressobj(9)
+bomb = b''.join(z.compress(b'\0' * (1 << 20)) for _ in range(200)) + z.flush()
+open('pdf_bomb.pdf', 'wb').write(b'%%PDF-1.5\n5 0 obj\n<< /Type /ObjStm /N 1000000 /First 0 /Filter /FlateDecode /Length %d >>\nstream\n' % len(bomb) + bomb + b'\nendstream\nendobj\ntrailer\n<< /Root 9 0 R /Info 8 0 R >>\n')
+open('pdf_badxref.pdf', 'wb').write(b'%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nstartxref\n99999999999\n%%EOF\n')
+open('pdf_loop.pdf', 'wb').write(b'%PDF-1.4\n1 0 obj << /Pages 1 0 R >> endobj\ntrailer << /Root 1 0 R /Info 1 0 R >>\n')
+# BMPs for our own decoder: 60,000 x 60,000 declared, and pixels cut short.
+hdr = lambda w, h, bpp: struct.pack('<IiiHHIIiiII', 40, w, h, 1, bpp, 0, 0, 0, 0, 0, 0)
+open('bmp_huge.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 0, 0, 0, 54) + hdr(60000, 60000, 24) + b'\0' * 64)
+open('bmp_truncated.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 0, 0, 0, 54) + hdr(1000, 1000, 24) + b'\0' * 100)
+open('bmp_palette.bmp', 'wb').write(b'BM' + struct.pack('<IHHI', 0, 0, 0, 54) + hdr(16, 16, 8))
 open('subfile.avi', 'w').write('subfile,,start,0,end,100,,:/etc/passwd\n')
 PY
 # Truncated versions of real files.

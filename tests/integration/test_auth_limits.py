@@ -3,6 +3,7 @@
 and per-principal rate limits (429 with Retry-After at the configured count), and API keys
 acting with the subset of their owner's permissions (403 outside it; expired and revoked keys
 and keys on service routes refused; last_used_at written)."""
+import secrets
 import time
 import unittest
 
@@ -10,6 +11,7 @@ import pn
 import test_auth_support as s
 
 THRESHOLD, LOCK_SECONDS, IP_LIMIT, USER_LIMIT = 3, 3, 6, 8
+PROXY = "127.0.0.2"  # a reverse proxy in front of the server (fresh_ip never picks 127.0.x.y)
 
 
 class Limits(unittest.TestCase):
@@ -18,7 +20,8 @@ class Limits(unittest.TestCase):
         cls.db = pn.Database()
         cls.srv = pn.Server(cls.db, "auth:\n  lockout_threshold: %d\n  lockout_seconds: %d\n"
                             "  rate_limit_ip_per_minute: %d\n  rate_limit_user_per_minute: %d\n"
-                            % (THRESHOLD, LOCK_SECONDS, IP_LIMIT, USER_LIMIT),
+                            "http:\n  trusted_proxies: [%s]\n"
+                            % (THRESHOLD, LOCK_SECONDS, IP_LIMIT, USER_LIMIT, PROXY),
                             env={"POWERNODE_AUTH_RATE_LIMIT_IP_PER_MINUTE": str(IP_LIMIT),
                                  "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": str(USER_LIMIT)})
         cls.srv.create_admin()
@@ -87,6 +90,37 @@ class Limits(unittest.TestCase):
         self.assertEqual(s.call(self.srv, "POST", "/api/v1/auth/login",
                                 {"email": pn.ADMIN_EMAIL, "password": pn.ADMIN_PASSWORD},
                                 ip=s.fresh_ip()).status, 200)
+
+    def test_trusted_proxy_names_the_client(self):
+        s.wait_for_minute_room()
+        # Behind the trusted proxy each client has its own budget, the proxy none of its own.
+        client_a, client_b = "203.0.113.%d" % (secrets.randbelow(200) + 1), "198.51.100.77"
+        xff = lambda ip: {"X-Forwarded-For": "6.6.6.6, " + ip}  # the left part is the client's
+        bad = {"email": "nobody@example.test", "password": "x"}
+        for _ in range(IP_LIMIT):
+            r = s.call(self.srv, "POST", "/api/v1/auth/login", bad, headers=xff(client_a), ip=PROXY)
+            self.assertEqual(r.status, 401, r)
+        pn.assert_envelope(self, s.call(self.srv, "POST", "/api/v1/auth/login", bad,
+                                        headers=xff(client_a), ip=PROXY), 429)
+        r = s.call(self.srv, "POST", "/api/v1/auth/login",
+                   {"email": pn.ADMIN_EMAIL, "password": pn.ADMIN_PASSWORD},
+                   headers=xff(client_b), ip=PROXY)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.db.query(
+            "SELECT host(ip) FROM audit_logs WHERE action = 'auth.login' AND result = 'success'"
+            " ORDER BY created_at DESC LIMIT 1"), client_b)
+        # A client that is not a trusted proxy cannot choose its address with the header.
+        me, spoofed = s.fresh_ip(), ["192.0.2.%d" % i for i in range(1, IP_LIMIT + 2)]
+        for fake in spoofed[:IP_LIMIT]:
+            r = s.call(self.srv, "POST", "/api/v1/auth/login", bad,
+                       headers={"X-Forwarded-For": fake}, ip=me)
+            self.assertEqual(r.status, 401, r)
+        pn.assert_envelope(self, s.call(self.srv, "POST", "/api/v1/auth/login", bad,
+                                        headers={"X-Forwarded-For": spoofed[-1]}, ip=me), 429)
+        self.assertEqual(self.db.query(
+            "SELECT count(*) FROM audit_logs WHERE host(ip) LIKE '192.0.2.%'"), "0")
+        self.assertGreaterEqual(int(self.db.query(
+            f"SELECT count(*) FROM audit_logs WHERE host(ip) = '{me}'")), IP_LIMIT)
 
     def test_user_rate_limit_on_authenticated_routes(self):
         uid = s.add_user(self.db, "busy@example.test")

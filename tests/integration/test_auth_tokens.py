@@ -196,21 +196,26 @@ class AuthTokens(unittest.TestCase):
             "SELECT count(*) FROM audit_logs WHERE action = 'auth.logout'")), 1)
 
     def test_logout_without_refresh_token_and_with_someone_elses(self):
+        # The access token names its session, so signing out without the refresh token still
+        # ends the whole session, and only that one.
         d = s.login(self.srv)
         other = s.login(self.srv)
         r = s.call(self.srv, "POST", "/api/v1/auth/logout", token=d["access_token"])
         self.assertEqual(r.status, 200, r)
-        self.assertFalse(r.doc["data"]["refresh_revoked"])
+        self.assertTrue(r.doc["data"]["refresh_revoked"])
         self.assert_401(d["access_token"])
-        self.assertEqual(self.refresh(d["refresh_token"]).status, 200)
+        pn.assert_envelope(self, self.refresh(d["refresh_token"]), 401)
+        self.assertEqual(self.me(other["access_token"]).status, 200)
 
         uid = s.add_user(self.db, "logout-victim@example.test")
         victim = s.login(self.srv, "logout-victim@example.test")
         r = s.call(self.srv, "POST", "/api/v1/auth/logout",
                    {"refresh_token": victim["refresh_token"]}, token=other["access_token"])
         self.assertEqual(r.status, 200, r)
-        self.assertFalse(r.doc["data"]["refresh_revoked"])  # not the caller's: left alone
+        # Not the caller's token: the victim's session is left alone, the caller's own ends.
         self.assertEqual(self.refresh(victim["refresh_token"]).status, 200, uid)
+        self.assertEqual(self.me(victim["access_token"]).status, 200)
+        pn.assert_envelope(self, self.refresh(other["refresh_token"]), 401)
 
     def test_password_change(self):
         email = "pwchange@example.test"
@@ -231,7 +236,9 @@ class AuthTokens(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.doc["data"]["sessions_revoked"], 1)
         pn.assert_envelope(self, self.refresh(two["refresh_token"]), 401)  # other session gone
-        self.assertEqual(self.refresh(one["refresh_token"]).status, 200)   # this one kept
+        self.assert_401(two["access_token"])  # ...at once, not when its access token expires
+        self.assertEqual(self.me(one["access_token"]).status, 200)  # this one kept
+        self.assertEqual(self.refresh(one["refresh_token"]).status, 200)
         r = s.call(self.srv, "POST", "/api/v1/auth/login",
                    {"email": email, "password": pn.ADMIN_PASSWORD}, ip=s.fresh_ip())
         pn.assert_envelope(self, r, 401)
@@ -239,6 +246,49 @@ class AuthTokens(unittest.TestCase):
         self.assertGreaterEqual(int(self.db.query(
             "SELECT count(*) FROM audit_logs WHERE action = 'auth.password.change'"
             " AND result = 'success'")), 1)
+
+    def test_password_change_keeps_the_access_tokens_session(self):
+        email = "pwchange2@example.test"
+        s.add_user(self.db, email)
+        one, two = s.login(self.srv, email), s.login(self.srv, email)
+        r = s.call(self.srv, "POST", "/api/v1/auth/password",
+                   {"current_password": pn.ADMIN_PASSWORD, "new_password": "yet another phrase"},
+                   token=one["access_token"])
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.doc["data"]["sessions_revoked"], 1)
+        self.assertEqual(self.me(one["access_token"]).status, 200)
+        self.assertEqual(self.refresh(one["refresh_token"]).status, 200)
+        self.assert_401(two["access_token"])
+        pn.assert_envelope(self, self.refresh(two["refresh_token"]), 401)
+
+    def test_reused_refresh_token_ends_the_thiefs_access_token(self):
+        d = s.login(self.srv)
+        r = self.refresh(d["refresh_token"])
+        self.assertEqual(r.status, 200, r)
+        thief = r.doc["data"]
+        self.assertEqual(self.me(thief["access_token"]).status, 200)
+        # The original holder comes back with the already-rotated token: reuse.
+        pn.assert_envelope(self, self.refresh(d["refresh_token"]), 401)
+        self.assert_401(thief["access_token"])
+        self.assert_401(d["access_token"])
+        pn.assert_envelope(self, self.refresh(thief["refresh_token"]), 401)
+
+    def test_session_has_an_absolute_lifetime(self):
+        d = s.login(self.srv)
+        r = self.refresh(d["refresh_token"])
+        self.assertEqual(r.status, 200, r)
+        latest = r.doc["data"]["refresh_token"]
+        # The sign-in is backdated past auth.session_max_age (90 days by default): rotating
+        # the refresh token does not keep the session alive.
+        self.db.query("UPDATE refresh_tokens SET created_at = created_at - interval '91 days'"
+                      " WHERE family_id = (SELECT family_id FROM refresh_tokens"
+                      "                     ORDER BY created_at DESC LIMIT 1)")
+        r = self.refresh(latest)
+        pn.assert_envelope(self, r, 401)
+        self.assertIn("sign in again", r.doc["error"])
+        self.assertGreaterEqual(int(self.db.query(
+            "SELECT count(*) FROM audit_logs WHERE action = 'auth.refresh'"
+            " AND details->>'reason' LIKE 'session older%'")), 1)
 
     def test_sign_ins_are_audited_without_passwords(self):
         secret_pwd = "this-wrong-password-must-never-be-stored"

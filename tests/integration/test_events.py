@@ -347,6 +347,24 @@ class Events(unittest.TestCase):
             time.sleep(0.1)
         self.assertEqual(s.status, 200)
 
+    def test_streams_per_instance_capped(self):
+        s3 = pn.Server(self.db, CONFIG + "  max_streams: 2\n")
+        try:
+            self.subscribe(s3, self.admin)
+            self.subscribe(s3, self.member)
+            s = SSE(s3.port, self.b)
+            self.open.append(s)
+            self.assertEqual(s.read_head(), 503, s.body)
+            self.assertEqual(s.headers.get("retry-after"), "10")
+            self.assertIn(b"maximum of 2 event streams", s.body)
+            # Ordinary requests still get through while the streams are held.
+            self.assertEqual(s3.request("GET", "/api/v1/auth/me", token=self.b).status, 200)
+        finally:
+            for x in self.open:
+                x.close()
+            self.open.clear()
+            self.assertEqual(s3.stop(), 0)
+
     def flood(self, srv, n, target):
         """n refused PATCHes: each writes an audit row whose target is `target`, so each
         publishes an audit event of about len(target) bytes."""

@@ -1,6 +1,7 @@
 """The principal cache (kernel/src/auth/pcache.h) with two server instances: a signed-in
 user's permissions are served from memory, and a change through the API on one instance
 applies on the other at once (Redis broadcast), without waiting for the cache to expire."""
+import time
 import unittest
 
 import pn
@@ -67,6 +68,39 @@ class PrincipalCache(unittest.TestCase):
                            token=self.admin)
         self.assertEqual(r.status, 200, r)
         pn.assert_envelope(self, self.b.request("GET", "/api/v1/auth/me", token=member), 401)
+
+    def test_me_profile_is_cached_and_dropped_by_changes(self):
+        email = "profile-member@example.test"
+        r = self.a.request("POST", "/api/v1/users", {"email": email, "name": "Before",
+                                                     "password": MEMBER_PASSWORD},
+                           token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        uid = r.doc["data"]["id"]
+        member = self.b.login(email, MEMBER_PASSWORD)
+        me = lambda: self.b.request("GET", "/api/v1/auth/me", token=member).doc["data"]
+        self.assertEqual(me()["user"]["name"], "Before")
+        # Served from memory: a change behind the API's back is not seen...
+        self.db.query(f"UPDATE users SET name = 'Behind' WHERE id = '{uid}'")
+        self.assertEqual(me()["user"]["name"], "Before")
+        # ...one through the API on the other instance is, at once.
+        r = self.a.request("PATCH", f"/api/v1/users/{uid}", {"name": "After"}, token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(me()["user"]["name"], "After")
+        # A change the user makes to themselves (a sign-in on A sets last_login_at) is seen
+        # on B at once too.
+        before = me()["user"]["last_login_at"]
+        time.sleep(1.1)
+        self.a.login(email, MEMBER_PASSWORD)
+        self.assertNotEqual(me()["user"]["last_login_at"], before)
+        # Roles and permissions follow a role change.
+        viewer = self.db.query("SELECT id FROM roles WHERE name = 'viewer' AND account_id IS NULL")
+        r = self.a.request("PATCH", f"/api/v1/users/{uid}", {"roles": [viewer]}, token=self.admin)
+        self.assertEqual(r.status, 200, r)
+        data = me()
+        self.assertEqual([x["name"] for x in data["roles"]], ["viewer"])
+        self.assertTrue(data["permissions"])
+        self.assertEqual([p for p in data["permissions"]
+                          if not (p.endswith(".read") or p.startswith("auth.self."))], [])
 
 
 if __name__ == "__main__":

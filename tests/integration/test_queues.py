@@ -26,7 +26,7 @@ class QueuesTest(unittest.TestCase):
         cls.r.flush()
         cls.db = pn.Database()
         qtest = os.path.join(pn.build_dir(), "test-plugins", "qtest.so")
-        cls.srv = pn.Server(cls.db, "plugins:\n  queues:\n    reconcilers: files, qtest\n"
+        cls.srv = pn.Server(cls.db, "plugins:\n  queues:\n    reconcilers: qtest\n"
                             "    reconcile_after: 0\n",
                             env={"POWERNODE_REDIS_QUEUE_URL": cls.r.url},
                             plugins_paths=[qtest])
@@ -334,7 +334,9 @@ class ReconcileWithoutReconcilers(unittest.TestCase):
         r = Redis()
         r.flush()
         db = pn.Database()
-        srv = pn.Server(db, "plugins:\n  queues:\n    reconcile_max_jobs: 1\n",
+        # A name no plugin serves is skipped (the files reconciler has its own test).
+        srv = pn.Server(db, "plugins:\n  queues:\n    reconcile_max_jobs: 1\n"
+                        "    reconcilers: nosuchplugin\n",
                         env={"POWERNODE_REDIS_QUEUE_URL": r.url})
         try:
             rep = srv.request("POST", "/api/v1/internal/jobs/reconcile", token=service_token())

@@ -180,7 +180,8 @@ typedef struct pn_host {
     json_t *(*req_json)(pn_req_t *req);
     /* The request id (from a sane X-Request-Id or generated), echoed in the reply. */
     const char *(*req_id)(pn_req_t *req);
-    /* The caller's address as text. */
+    /* The TCP peer's address and port as text ("127.0.0.1:50312", "[::1]:50312"); behind a
+     * reverse proxy that is the proxy: see req_client_ip. */
     const char *(*req_peer)(pn_req_t *req);
     /* The authenticated principal: user id, account id (NULL for service tokens), and
      * whether the principal holds a permission. */
@@ -292,6 +293,15 @@ typedef struct pn_host {
      * Check PN_HOST_HAS(host, reply_stream) first. */
     int (*reply_stream)(pn_req_t *req, int status, const char *content_type, pn_stream_fn produce,
                         const void *ud, size_t ud_size);
+
+    /* ---- ABI 1 (appended during development): the client behind proxies ---- */
+
+    /* The client's address without port ("203.0.113.5", "::1"), for per-client limits and
+     * records: the TCP peer, or, when that peer is one of the server's http.trusted_proxies,
+     * the client X-Forwarded-For names (read from the right, skipping trusted hops). "-" when
+     * the peer is not an address. Valid until the request ends. req_peer stays the raw TCP
+     * peer ("ip:port"). Check PN_HOST_HAS(host, req_client_ip) first. */
+    const char *(*req_client_ip)(pn_req_t *req);
 } pn_host_t;
 
 /* Whether the host provides member m (for members appended after the plugin's ABI). */

@@ -15,6 +15,7 @@
 #include "../config/config.h"
 #include "../db/db.h"
 #include "../http/http.h"
+#include "../http/http_proxy.h"
 #include "../loader/loader.h"
 #include "../router/router.h"
 #include "metrics.h"
@@ -47,7 +48,8 @@ typedef struct pnk_app {
     size_t max_body; /* body cap for routes that set none */
     const char *const *cors_origins;
     size_t ncors;
-    const char *ui_dir; /* NULL when there is no built UI */
+    pnk_proxy_list_t *trusted_proxies; /* whose X-Forwarded-For names the client */
+    const char *ui_dir;                /* NULL when there is no built UI */
     const char *plugin_data_dir;
     const char *core_sql_dir;
     const char *server_name;

@@ -192,6 +192,15 @@ run_route(pn_req_t *req, const char *origin)
     return route->fn(req);
 }
 
+static bool
+has_header(const pnk_http_response_t *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->nheaders; i++)
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 static void
 render_error(pn_req_t *req)
 {
@@ -224,20 +233,26 @@ render_error(pn_req_t *req)
     json_decref(doc);
     req->resp->status = status;
     (void)pnk_http_response_header(req->http, req->resp, "Content-Type", "application/json");
-    if (code == PN_E_UNAVAILABLE)
+    if (code == PN_E_UNAVAILABLE && !has_header(req->resp, "Retry-After"))
         (void)pnk_http_response_header(req->http, req->resp, "Retry-After", "5");
 }
 
 /* A successful change through an admin route may change who can do what: every instance drops
- * its cached principals (auth/pcache.h). Coarse on purpose: such changes are rare. */
+ * its cached principals (auth/pcache.h). Coarse on purpose: such changes are rare. A change a
+ * user makes to themselves (auth.self.*) drops only that user's entries. */
 static void
 note_identity_change(pn_req_t *req)
 {
     int m = req->http->method_id;
+    const char *perm = req->route ? req->route->perm : NULL;
 
-    if (req->route && req->route->perm && strncmp(req->route->perm, "admin.", 6) == 0 &&
-        (m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE) && req->resp->status < 400)
+    if (!perm || !(m == PN_POST || m == PN_PUT || m == PN_PATCH || m == PN_DELETE) ||
+        req->resp->status >= 400)
+        return;
+    if (strncmp(perm, "admin.", 6) == 0)
         pnk_pcache_changed();
+    else if (strncmp(perm, "auth.self.", 10) == 0 && req->principal.user_id)
+        pnk_pcache_user_changed(req->principal.user_id);
 }
 
 void
@@ -253,6 +268,8 @@ pnk_dispatch_handle(void *ud, pnk_http_request_t *http, pnk_http_response_t *res
         return;
     }
     req->resp = resp;
+    if (pnk_proxy_count(pnk_app.trusted_proxies) > 0)
+        (void)pnk_req_client_ip(req); /* for the access log */
     rid = pnk_req_header(req, "X-Request-Id");
     if (!sane_request_id(rid)) {
         pnk_uuid_v7(idbuf);
@@ -307,6 +324,7 @@ pnk_dispatch_on_done(void *ud, const pnk_http_request_t *http, const pnk_http_re
     int status = resp ? resp->status : 499;
 
     pnk_metrics_observe(&pnk_app.metrics, route, http->method_id, status, duration_ms);
+    /* Behind a trusted proxy the access log names the client, not the proxy. */
     pnk_log_access(req ? req->request_id : NULL, http->method, http->path ? http->path : "-",
-                   status, duration_ms, http->peer);
+                   status, duration_ms, req && req->client_ip ? req->client_ip : http->peer);
 }

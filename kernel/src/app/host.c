@@ -720,4 +720,5 @@ const pn_host_t pnk_host = {
     .queue_command = host_queue_command,
     .event_publish_account = host_event_publish_account,
     .reply_stream = host_reply_stream,
+    .req_client_ip = pnk_req_client_ip,
 };

@@ -200,6 +200,7 @@ setup_auth(char *err, size_t errlen)
         .service_secret = pnk_config_string(pnk_app.config, "auth", "service_token"),
         .master_key = pnk_config_string(pnk_app.config, "auth", "master_key"),
         .refresh_ttl = (int)pnk_config_int(pnk_app.config, "auth", "refresh_ttl"),
+        .session_max_age = (int)pnk_config_int(pnk_app.config, "auth", "session_max_age"),
         .lockout_threshold = (int)pnk_config_int(pnk_app.config, "auth", "lockout_threshold"),
         .lockout_seconds = (int)pnk_config_int(pnk_app.config, "auth", "lockout_seconds"),
         .rate_limit_ip = (int)pnk_config_int(pnk_app.config, "auth", "rate_limit_ip_per_minute"),
@@ -325,6 +326,38 @@ start_http(char *err, size_t errlen)
     return 0;
 }
 
+/* http.trusted_proxies (or POWERNODE_HTTP_TRUSTED_PROXIES): addresses and CIDR blocks of the
+ * reverse proxies whose X-Forwarded-For is believed. Empty by default: the TCP peer is the
+ * client, so no client can choose the address its rate limits and audit rows see. */
+static int
+read_trusted_proxies(char *err, size_t errlen)
+{
+    const char *const *items = NULL;
+    size_t n = 0, used = 0;
+    char spec[4096] = "", why[200];
+
+    if (pnk_config_list(pnk_app.config, "http.trusted_proxies", "POWERNODE_HTTP_TRUSTED_PROXIES",
+                        &items, &n, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(spec + used, sizeof spec - used, "%s ", items[i]);
+        if (w < 0 || (size_t)w >= sizeof spec - used) {
+            (void)snprintf(err, errlen, "http.trusted_proxies: too long");
+            return -1;
+        }
+        used += (size_t)w;
+    }
+    pnk_proxy_free(pnk_app.trusted_proxies);
+    pnk_app.trusted_proxies = pnk_proxy_parse(spec, why, sizeof why);
+    if (pnk_app.trusted_proxies == NULL) {
+        (void)snprintf(err, errlen, "http.trusted_proxies: %s", why);
+        return -1;
+    }
+    if (n > 0)
+        PNK_INFO("http", "trusted proxies=%zu (X-Forwarded-For believed from them)", n);
+    return 0;
+}
+
 static int
 read_settings(char *err, size_t errlen)
 {
@@ -343,7 +376,9 @@ read_settings(char *err, size_t errlen)
     if (ui[0] && pnk_app.ui_dir == NULL)
         PNK_WARN("static", "paths.ui=%s has no index.html; the web UI is not served", ui);
     return pnk_config_list(pnk_app.config, "http.cors_origins", "POWERNODE_HTTP_CORS_ORIGINS",
-                           &pnk_app.cors_origins, &pnk_app.ncors, err, errlen);
+                           &pnk_app.cors_origins, &pnk_app.ncors, err, errlen) != 0
+               ? -1
+               : read_trusted_proxies(err, errlen);
 }
 
 static int
@@ -398,6 +433,7 @@ shutdown_all(void)
     }
     free(pnk_app.services);
     free(pnk_app.openapi_text);
+    pnk_proxy_free(pnk_app.trusted_proxies);
     pnk_config_free(pnk_app.config);
 }
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app.h"
+
 #include "../core/envelope.h"
 #include "../core/log.h"
 
@@ -57,6 +59,21 @@ const char *
 pnk_req_header(pn_req_t *req, const char *name)
 {
     return pnk_http_request_header(req->http, name);
+}
+
+const char *
+pnk_req_client_ip(pn_req_t *req)
+{
+    char peer[64], ip[64];
+
+    if (req->client_ip)
+        return req->client_ip;
+    if (!req->http || !pnk_proxy_peer_ip(req->http->peer, peer, sizeof peer))
+        return "-";
+    pnk_proxy_client_ip(pnk_app.trusted_proxies, peer, pnk_req_header(req, "X-Forwarded-For"), ip,
+                        sizeof ip);
+    req->client_ip = pnk_arena_strdup(req->arena, ip);
+    return req->client_ip ? req->client_ip : "-";
 }
 
 const void *

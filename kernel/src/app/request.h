@@ -32,9 +32,10 @@ typedef struct pnk_principal {
     const char *user_id;    /* NULL for services */
     const char *account_id; /* NULL for services */
     const char *email;
-    const char *token_id; /* jti of the access token, or the API key id */
-    bool all_perms;       /* the admin system role: every registered permission */
-    const char **perms;   /* sorted, for bsearch; ignored when all_perms */
+    const char *token_id;   /* jti of the access token, or the API key id */
+    const char *session_id; /* the access token's sign-in session (refresh family), or NULL */
+    bool all_perms;         /* the admin system role: every registered permission */
+    const char **perms;     /* sorted, for bsearch; ignored when all_perms */
     size_t nperms;
 } pnk_principal_t;
 
@@ -43,6 +44,7 @@ struct pn_req {
     pnk_http_response_t *resp;
     pnk_arena_t *arena;
     const char *request_id;
+    const char *client_ip; /* set by pnk_req_client_ip on first use */
     const pnk_route_t *route;
     pnk_match_t match;
     uint32_t allowed; /* methods the path allows, when routing answered 405 */
@@ -66,6 +68,10 @@ struct pn_req {
 const char *pnk_req_param(pn_req_t *req, const char *name);
 const char *pnk_req_query(pn_req_t *req, const char *name);
 const char *pnk_req_header(pn_req_t *req, const char *name);
+/* The client's address without port ("203.0.113.5", "::1"): the TCP peer, or the client an
+ * X-Forwarded-For names when the peer is a trusted proxy (http/http_proxy.h); "-" when the
+ * peer is not an address. Computed once per request. */
+const char *pnk_req_client_ip(pn_req_t *req);
 const void *pnk_req_body(pn_req_t *req, size_t *len);
 json_t *pnk_req_json(pn_req_t *req);
 void *pnk_req_alloc(pn_req_t *req, size_t n);

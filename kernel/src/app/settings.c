@@ -84,6 +84,8 @@ static const pn_config_key_t auth_keys[] = {
     {"master_key", PN_CFG_STRING, "", 0, 0,
      "64 hex digits sealing two-factor secrets; empty = two-factor off (env POWERNODE_MASTER_KEY)"},
     {"refresh_ttl", PN_CFG_INT, "2592000", 300, 31622400, "refresh token lifetime, seconds"},
+    {"session_max_age", PN_CFG_INT, "7776000", 300, 316224000,
+     "seconds a sign-in session lasts however often it is refreshed (then sign in again)"},
     {"lockout_threshold", PN_CFG_INT, "5", 0, 1000,
      "consecutive sign-in failures that lock an account; 0 = never"},
     {"lockout_seconds", PN_CFG_INT, "900", 1, 86400, "how long a locked account stays locked"},
@@ -102,7 +104,7 @@ typedef struct {
     const char *const *reserved;
 } section_t;
 
-static const char *const http_reserved[] = {"cors_origins", NULL};
+static const char *const http_reserved[] = {"cors_origins", "trusted_proxies", NULL};
 static const char *const loader_reserved[] = {"paths", "disabled", NULL};
 static const char *const extensions_reserved[] = {"enabled", NULL};
 static const char *const empty_reserved[] = {NULL};

@@ -8,21 +8,12 @@
 #include "../core/log.h"
 #include "../events/events.h"
 
-/* "127.0.0.1:5000" -> "127.0.0.1", "[::1]:5000" -> "::1"; NULL when it is not an address. */
+/* The client (behind trusted proxies, see request.h); NULL when it is not an address. */
 static const char *
 peer_ip(pn_req_t *req)
 {
-    const char *p = req->http->peer;
-    size_t n;
-
-    if (p[0] == '[') {
-        n = strcspn(p + 1, "]");
-        return pnk_arena_strndup(req->arena, p + 1, n);
-    }
-    n = strcspn(p, ":");
-    if (n == 0 || n >= 46)
-        return NULL;
-    return pnk_arena_strndup(req->arena, p, n);
+    const char *ip = pnk_req_client_ip(req);
+    return strcmp(ip, "-") == 0 ? NULL : ip;
 }
 
 int

@@ -41,12 +41,14 @@ read_policy(const pnk_auth_config_t *cfg, pnk_auth_policy_t *p, char *err, size_
 {
     *p = (pnk_auth_policy_t){
         .refresh_ttl = cfg->refresh_ttl ? cfg->refresh_ttl : PNK_AUTH_REFRESH_TTL,
+        .session_max_age = cfg->session_max_age ? cfg->session_max_age : PNK_AUTH_SESSION_MAX_AGE,
         .lockout_threshold = cfg->lockout_threshold,
         .lockout_seconds = cfg->lockout_seconds ? cfg->lockout_seconds : PNK_AUTH_LOCKOUT_SECONDS,
         .rate_limit_ip = cfg->rate_limit_ip,
         .rate_limit_user = cfg->rate_limit_user,
     };
     if (in_range("refresh_ttl", p->refresh_ttl, 300, 366 * 86400, err, errlen) != 0 ||
+        in_range("session_max_age", p->session_max_age, 300, 3660 * 86400, err, errlen) != 0 ||
         in_range("lockout_threshold", p->lockout_threshold, 0, 1000, err, errlen) != 0 ||
         in_range("lockout_seconds", p->lockout_seconds, 1, 86400, err, errlen) != 0 ||
         in_range("rate_limit_ip", p->rate_limit_ip, 0, 1000000, err, errlen) != 0 ||

@@ -24,12 +24,13 @@
 
 #define PNK_AUTH_ACCESS_TTL 900 /* default access token lifetime, seconds */
 #define PNK_AUTH_ACCESS_TTL_MAX 86400
-#define PNK_AUTH_SERVICE_KID "service" /* kid of service tokens */
-#define PNK_AUTH_SERVICE_TTL_MAX 3600  /* service tokens live at most an hour */
-#define PNK_AUTH_MFA_KID "mfa"         /* kid of the second-step sign-in tokens */
-#define PNK_AUTH_MFA_TTL 300           /* they live five minutes */
-#define PNK_AUTH_REFRESH_TTL 2592000   /* default refresh token lifetime: 30 days */
-#define PNK_AUTH_LOCKOUT_SECONDS 900   /* default lockout */
+#define PNK_AUTH_SERVICE_KID "service"   /* kid of service tokens */
+#define PNK_AUTH_SERVICE_TTL_MAX 3600    /* service tokens live at most an hour */
+#define PNK_AUTH_MFA_KID "mfa"           /* kid of the second-step sign-in tokens */
+#define PNK_AUTH_MFA_TTL 300             /* they live five minutes */
+#define PNK_AUTH_REFRESH_TTL 2592000     /* default refresh token lifetime: 30 days */
+#define PNK_AUTH_SESSION_MAX_AGE 7776000 /* default absolute session lifetime: 90 days */
+#define PNK_AUTH_LOCKOUT_SECONDS 900     /* default lockout */
 
 typedef struct pnk_auth_key {
     const char *kid;    /* [A-Za-z0-9._-]{1,64}, not "service" */
@@ -53,7 +54,10 @@ typedef struct pnk_auth_config {
      * NULL or "" turns two-factor off (its routes answer 503); anything else malformed is
      * refused. Losing it makes every enrolled authenticator useless. */
     const char *master_key;
-    int refresh_ttl;       /* seconds; 0 = PNK_AUTH_REFRESH_TTL */
+    int refresh_ttl; /* seconds; 0 = PNK_AUTH_REFRESH_TTL */
+    /* Seconds a sign-in session lives however often it is refreshed; 0 =
+     * PNK_AUTH_SESSION_MAX_AGE. */
+    int session_max_age;
     int lockout_threshold; /* consecutive sign-in failures that lock an account; 0 = never */
     int lockout_seconds;   /* 0 = PNK_AUTH_LOCKOUT_SECONDS */
     int rate_limit_ip;     /* login, refresh and mfa requests per client IP per minute; 0 = off */
@@ -95,10 +99,13 @@ int pnk_auth_authorize(pn_req_t *req);
 /* Whether p holds perm. False for anonymous and service principals and for a NULL perm. */
 bool pnk_principal_can(const pnk_principal_t *p, const char *perm);
 
-/* Sign an access token for a user (the login route; tests). *token is malloc'd; *expires_in
- * (may be NULL) gets the lifetime in seconds; jti_out (may be NULL) the token id. */
-int pnk_auth_issue_access(const char *user_id, const char *account_id, char **token,
-                          int *expires_in, char jti_out[37], char *err, size_t errlen);
+/* Sign an access token for a user (the login route; tests). session is the refresh family it
+ * belongs to (NULL: none), so signing that session out ends its access tokens too. *token is
+ * malloc'd; *expires_in (may be NULL) gets the lifetime in seconds; jti_out (may be NULL) the
+ * token id. */
+int pnk_auth_issue_access(const char *user_id, const char *account_id, const char *session,
+                          char **token, int *expires_in, char jti_out[37], char *err,
+                          size_t errlen);
 /* Sign a service token the way a worker does (tests and tools). ttl in seconds. */
 int pnk_auth_issue_service(const char *name, int ttl, char **token, char *err, size_t errlen);
 

@@ -90,7 +90,8 @@ load_user(pn_req_t *req, const pnk_jwt_claims_t *c)
     p->user_id = pnk_arena_strdup(req->arena, c->sub);
     p->account_id = pnk_arena_strdup(req->arena, c->acct);
     p->token_id = pnk_arena_strdup(req->arena, c->jti);
-    if (!p->user_id || !p->account_id || !p->token_id)
+    p->session_id = c->sid[0] ? pnk_arena_strdup(req->arena, c->sid) : NULL;
+    if (!p->user_id || !p->account_id || !p->token_id || (c->sid[0] && !p->session_id))
         return pnk_fail(req, PN_E_INTERNAL, "out of memory");
     if (pnk_pcache_get(c->sub, c->acct, req->arena, p)) {
         p->kind = PNK_PRINCIPAL_USER;
@@ -191,7 +192,7 @@ pnk_auth_authenticate(pn_req_t *req)
         return PN_OK;
     }
     bool denied = false;
-    int rc = pnk_guard_token(req, c.jti, c.sub, pnk_auth_policy()->rate_limit_user, &denied);
+    int rc = pnk_guard_token(req, c.jti, c.sid, c.sub, pnk_auth_policy()->rate_limit_user, &denied);
     if (rc != PN_OK)
         return rc;
     if (denied)

@@ -26,7 +26,8 @@ void pnk_auth_registry_set(char **names, size_t n);
 
 /* The sign-in policy of pnk_auth_init, with the defaults filled in. */
 typedef struct pnk_auth_policy {
-    int refresh_ttl, lockout_threshold, lockout_seconds, rate_limit_ip, rate_limit_user;
+    int refresh_ttl, session_max_age, lockout_threshold, lockout_seconds, rate_limit_ip,
+        rate_limit_user;
     bool two_factor;                /* a master key is configured */
     unsigned char master_key[32];   /* seals TOTP secrets */
     unsigned char recovery_key[32]; /* HMAC key of recovery code hashes, from master_key */

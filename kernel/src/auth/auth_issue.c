@@ -8,8 +8,8 @@
 #include "auth_int.h"
 
 int
-pnk_auth_issue_access(const char *user_id, const char *account_id, char **token, int *expires_in,
-                      char jti_out[37], char *err, size_t errlen)
+pnk_auth_issue_access(const char *user_id, const char *account_id, const char *session,
+                      char **token, int *expires_in, char jti_out[37], char *err, size_t errlen)
 {
     char jti[37];
     int access_ttl = 0;
@@ -20,7 +20,7 @@ pnk_auth_issue_access(const char *user_id, const char *account_id, char **token,
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);
-    int rc = pnk_jwt_issue(ring, "access", user_id, account_id, jti, (int64_t)time(NULL),
+    int rc = pnk_jwt_issue(ring, "access", user_id, account_id, jti, session, (int64_t)time(NULL),
                            access_ttl, token, err, errlen);
     if (rc != PN_OK)
         return rc;
@@ -42,8 +42,8 @@ pnk_auth_issue_service(const char *name, int ttl, char **token, char *err, size_
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);
-    return pnk_jwt_issue(ring, "service", name, NULL, jti, (int64_t)time(NULL), ttl, token, err,
-                         errlen);
+    return pnk_jwt_issue(ring, "service", name, NULL, jti, NULL, (int64_t)time(NULL), ttl, token,
+                         err, errlen);
 }
 
 int
@@ -58,6 +58,6 @@ pnk_auth_issue_mfa(const char *user_id, const char *account_id, char **token, ch
         return PN_E_INTERNAL;
     }
     pnk_uuid_v7(jti);
-    return pnk_jwt_issue(ring, "mfa", user_id, account_id, jti, (int64_t)time(NULL),
+    return pnk_jwt_issue(ring, "mfa", user_id, account_id, jti, NULL, (int64_t)time(NULL),
                          PNK_AUTH_MFA_TTL, token, err, errlen);
 }

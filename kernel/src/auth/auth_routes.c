@@ -11,6 +11,7 @@
 #include "auth_int.h"
 #include "guard.h"
 #include "password.h"
+#include "pcache.h"
 #include "signin.h"
 
 #include "../core/log.h"
@@ -65,7 +66,7 @@ login_failed(pn_req_t *req, const char *account_id, const char *user_id, const c
 static int
 login(pn_req_t *req)
 {
-    int rc = pnk_guard_rate(req, "ip", pnk_guard_client_ip(req), pnk_auth_policy()->rate_limit_ip);
+    int rc = pnk_guard_rate(req, "ip", pnk_req_client_ip(req), pnk_auth_policy()->rate_limit_ip);
     if (rc != PN_OK)
         return rc;
     json_t *body = pnk_req_json(req);
@@ -169,13 +170,11 @@ all_permission_names(pn_req_t *req)
     return out;
 }
 
+/* User, account and roles from the database, as one JSON object. */
 static int
-me(pn_req_t *req)
+load_profile(pn_req_t *req, json_t **out)
 {
     const pnk_principal_t *p = &req->principal;
-    /* An API key sees its owner, with the key's own effective permissions. */
-    if ((p->kind != PNK_PRINCIPAL_USER && p->kind != PNK_PRINCIPAL_APIKEY) || !p->user_id)
-        return pnk_fail(req, PN_E_UNAUTH, "user token required");
     const char *params[2] = {p->user_id, p->account_id};
     pn_rows_t *urows = NULL, *arows = NULL, *rrows = NULL;
     int rc;
@@ -198,6 +197,32 @@ me(pn_req_t *req)
         return rc;
     if (pnk_rows_count(urows) != 1 || pnk_rows_count(arows) != 1)
         return pnk_fail(req, PN_E_NOTFOUND, "user not found");
+    *out = json_pack("{s:o?, s:o?, s:o?}", "user", first_row(urows), "account", first_row(arows),
+                     "roles", pnk_rows_json(rrows));
+    return *out ? PN_OK : pnk_fail(req, PN_E_INTERNAL, "out of memory");
+}
+
+/* The profile comes from the principal cache when it can: /auth/me is what every client
+ * calls first and polls, and its rows change only through routes that drop the cache. */
+static int
+me(pn_req_t *req)
+{
+    const pnk_principal_t *p = &req->principal;
+    /* An API key sees its owner, with the key's own effective permissions. */
+    if ((p->kind != PNK_PRINCIPAL_USER && p->kind != PNK_PRINCIPAL_APIKEY) || !p->user_id)
+        return pnk_fail(req, PN_E_UNAUTH, "user token required");
+    const char *cached = pnk_pcache_get_profile(p->user_id, p->account_id, req->arena);
+    json_t *data = cached ? json_loads(cached, 0, NULL) : NULL;
+    if (data == NULL) {
+        uint64_t gen = pnk_pcache_generation();
+        int rc = load_profile(req, &data);
+        if (rc != PN_OK)
+            return rc;
+        char *text = json_dumps(data, JSON_COMPACT);
+        if (text)
+            pnk_pcache_put_profile(p->user_id, p->account_id, gen, text);
+        free(text);
+    }
 
     json_t *perms;
     if (p->all_perms) {
@@ -207,9 +232,7 @@ me(pn_req_t *req)
         for (size_t i = 0; perms && i < p->nperms; i++)
             json_array_append_new(perms, json_string(p->perms[i]));
     }
-    json_t *data = json_pack("{s:o?, s:o?, s:o?, s:o?}", "user", first_row(urows), "account",
-                             first_row(arows), "roles", pnk_rows_json(rrows), "permissions", perms);
-    if (!data || !json_is_array(json_object_get(data, "permissions"))) {
+    if (!perms || json_object_set_new(data, "permissions", perms) != 0) {
         json_decref(data);
         /* A failed registry query has already set the request's error. */
         return req->err_code ? req->err_code : pnk_fail(req, PN_E_INTERNAL, "out of memory");

@@ -20,7 +20,9 @@
 static const char sql_presented[] =
     "SELECT rt.id, rt.family_id, rt.user_id, rt.account_id,"
     "       rt.revoked_at IS NOT NULL OR rt.replaced_by IS NOT NULL, rt.expires_at <= now(),"
-    "       u.email, u.name, u.status = 'active' AND a.status = 'active'"
+    "       u.email, u.name, u.status = 'active' AND a.status = 'active',"
+    "       (SELECT min(f.created_at) FROM refresh_tokens f WHERE f.family_id = rt.family_id)"
+    "         + make_interval(secs => $2::int) <= now()"
     "  FROM refresh_tokens rt"
     "  JOIN users u ON u.id = rt.user_id AND u.account_id = rt.account_id"
     "  JOIN accounts a ON a.id = rt.account_id"
@@ -47,7 +49,7 @@ revoke_family(pn_req_t *req, const char *family)
 int
 pnk_auth_route_refresh(pn_req_t *req)
 {
-    int rc = pnk_guard_rate(req, "ip", pnk_guard_client_ip(req), pnk_auth_policy()->rate_limit_ip);
+    int rc = pnk_guard_rate(req, "ip", pnk_req_client_ip(req), pnk_auth_policy()->rate_limit_ip);
     if (rc != PN_OK)
         return rc;
     const char *presented = json_string_value(json_object_get(pnk_req_json(req), "refresh_token"));
@@ -57,9 +59,11 @@ pnk_auth_route_refresh(pn_req_t *req)
     pnk_signin_hash(presented, hash);
 
     pn_rows_t *rows = NULL;
-    const char *hp = hash;
+    char max_age[16];
+    (void)snprintf(max_age, sizeof max_age, "%d", pnk_auth_policy()->session_max_age);
+    const char *qp[] = {hash, max_age};
     if ((rc = pnk_req_db_begin(req)) != PN_OK ||
-        (rc = pnk_req_db_query(req, sql_presented, 1, &hp, &rows)) != PN_OK)
+        (rc = pnk_req_db_query(req, sql_presented, 2, qp, &rows)) != PN_OK)
         return rc;
     if (pnk_rows_count(rows) != 1) {
         pnk_req_db_rollback(req);
@@ -72,7 +76,8 @@ pnk_auth_route_refresh(pn_req_t *req)
     if (strcmp(pnk_rows_value(rows, 0, 4), "t") == 0) {
         /* A used or revoked token came back: someone holds a copy. Everything descending from
          * that sign-in goes, the legitimate client included, and it must sign in again. */
-        if ((rc = revoke_family(req, family)) != PN_OK)
+        if ((rc = pnk_signin_end_session(req, family)) != PN_OK ||
+            (rc = revoke_family(req, family)) != PN_OK)
             return rc;
         PNK_WARN("auth", "refresh token reuse user=%s family=%s: family revoked", user_id, family);
         pnk_signin_audit(req, "auth.refresh.reuse", "denied", account_id, user_id,
@@ -81,19 +86,24 @@ pnk_auth_route_refresh(pn_req_t *req)
             return rc;
         return refresh_refused(req, "invalid refresh token");
     }
-    if (strcmp(pnk_rows_value(rows, 0, 5), "t") == 0 ||
-        strcmp(pnk_rows_value(rows, 0, 8), "t") != 0) {
-        bool expired = strcmp(pnk_rows_value(rows, 0, 5), "t") == 0;
+    /* A session ends session_max_age after its sign-in however often it is refreshed, so a
+     * stolen refresh token cannot be kept alive for ever by rotating it. */
+    bool expired = strcmp(pnk_rows_value(rows, 0, 5), "t") == 0;
+    bool too_old = strcmp(pnk_rows_value(rows, 0, 9), "t") == 0;
+    if (expired || too_old || strcmp(pnk_rows_value(rows, 0, 8), "t") != 0) {
         pnk_req_db_rollback(req);
-        pnk_signin_audit(
-            req, "auth.refresh", "failure", account_id, user_id,
-            json_pack("{s:s}", "reason", expired ? "expired" : "user or account not active"));
-        return refresh_refused(req, expired ? "refresh token expired" : "invalid refresh token");
+        pnk_signin_audit(req, "auth.refresh", "failure", account_id, user_id,
+                         json_pack("{s:s}", "reason",
+                                   expired   ? "expired"
+                                   : too_old ? "session older than auth.session_max_age"
+                                             : "user or account not active"));
+        return refresh_refused(req, expired || too_old ? "refresh token expired; sign in again"
+                                                       : "invalid refresh token");
     }
 
     const char *token = NULL;
     const char *params[2] = {NULL, id};
-    if ((rc = pnk_signin_refresh_new(req, user_id, account_id, family, &token, new_id)) != PN_OK)
+    if ((rc = pnk_signin_refresh_new(req, user_id, account_id, &family, &token, new_id)) != PN_OK)
         return rc;
     params[0] = new_id;
     if ((rc = pnk_req_db_query(req, "UPDATE refresh_tokens SET replaced_by = $1 WHERE id = $2", 2,
@@ -104,7 +114,7 @@ pnk_auth_route_refresh(pn_req_t *req)
     if ((rc = pnk_req_db_commit(req)) != PN_OK)
         return rc;
     return pnk_signin_reply(req, user_id, account_id, pnk_rows_value(rows, 0, 6),
-                            pnk_rows_value(rows, 0, 7), token);
+                            pnk_rows_value(rows, 0, 7), token, family);
 }
 
 /* The family of the caller's own refresh token, if it is the caller's and still usable. */
@@ -152,16 +162,23 @@ pnk_auth_route_logout(pn_req_t *req)
         return pnk_fail(req, rc, "sign-out is unavailable");
     }
 
+    /* The session to end: the refresh token's if one is given, else the access token's own
+     * (every access token names its session), so signing out never leaves a session behind. */
     const char *family = NULL;
     pn_rows_t *rows = NULL;
     if ((rc = own_family(req, json_string_value(jr), &family)) != PN_OK)
         return rc;
+    if (!family && c.sid[0])
+        family = pnk_arena_strdup(req->arena, c.sid);
     int revoked = 0;
     if (family) {
-        if ((rc = pnk_req_db_query(req,
+        const char *params[] = {family, req->principal.user_id};
+        if ((rc = pnk_signin_end_session(req, family)) != PN_OK ||
+            (rc = pnk_req_db_query(req,
                                    "UPDATE refresh_tokens SET revoked_at = now()"
-                                   " WHERE family_id = $1 AND revoked_at IS NULL RETURNING id",
-                                   1, &family, &rows)) != PN_OK)
+                                   " WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL"
+                                   " RETURNING id",
+                                   2, params, &rows)) != PN_OK)
             return rc;
         revoked = pnk_rows_count(rows);
     }
@@ -221,10 +238,14 @@ pnk_auth_route_password(pn_req_t *req)
         return pnk_fail(req, PN_E_INTERNAL, "cannot hash the password");
     }
 
+    /* The caller's own session survives: the one of the refresh token given, else the one
+     * the access token belongs to. */
     const char *keep = NULL;
     if ((rc = own_family(req, json_string_value(json_object_get(body, "refresh_token")), &keep)) !=
         PN_OK)
         return rc;
+    if (!keep)
+        keep = req->principal.session_id;
     const char *up[] = {user_id, hash};
     const char *rp[] = {user_id, keep};
     pn_rows_t *revoked = NULL;
@@ -242,6 +263,10 @@ pnk_auth_route_password(pn_req_t *req)
                                2, rp, &revoked)) != PN_OK)
         return rc;
     int nrevoked = pnk_rows_count(revoked);
+    /* Their access tokens end now too, not up to access_ttl later. */
+    for (int i = 0; i < nrevoked; i++)
+        if ((rc = pnk_signin_end_session(req, pnk_rows_value(revoked, i, 0))) != PN_OK)
+            return rc;
     pnk_signin_audit(
         req, "auth.password.change", "success", NULL, user_id,
         json_pack("{s:i, s:b}", "sessions_revoked", nrevoked, "kept_session", keep != NULL));

@@ -188,7 +188,7 @@ second_factor(pn_req_t *req, const char *user_id, const totp_user_t *u, bool *ok
 int
 pnk_auth_route_login_mfa(pn_req_t *req)
 {
-    int rc = pnk_guard_rate(req, "ip", pnk_guard_client_ip(req), pnk_auth_policy()->rate_limit_ip);
+    int rc = pnk_guard_rate(req, "ip", pnk_req_client_ip(req), pnk_auth_policy()->rate_limit_ip);
     if (rc != PN_OK)
         return rc;
     const char *mfa = json_string_value(json_object_get(pnk_req_json(req), "mfa_token"));

@@ -17,32 +17,18 @@
 #include "../redis/redis.h"
 
 #define DENY_PREFIX "pn:auth:deny:"
+#define SESSION_PREFIX "pn:auth:deny-session:"
 
-/* KEYS[1] denylist key or "", KEYS[2] counter key or "", ARGV[1] counter lifetime.
- * -1: denylisted; 0: not counted; n: the counter after this request. */
+/* KEYS[1] token denylist key or "", KEYS[2] session denylist key or "", KEYS[3] counter key
+ * or "", ARGV[1] counter lifetime. -1: denylisted; 0: not counted; n: the counter after this
+ * request. */
 static const char script[] =
     "if KEYS[1] ~= '' and redis.call('EXISTS', KEYS[1]) == 1 then return -1 end "
-    "if KEYS[2] == '' then return 0 end "
-    "local n = redis.call('INCR', KEYS[2]) "
-    "if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
+    "if KEYS[2] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return -1 end "
+    "if KEYS[3] == '' then return 0 end "
+    "local n = redis.call('INCR', KEYS[3]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[3], ARGV[1]) end "
     "return n";
-
-const char *
-pnk_guard_client_ip(pn_req_t *req)
-{
-    const char *p = req->http ? req->http->peer : "";
-    size_t n;
-
-    if (p[0] == '[') {
-        n = strcspn(p + 1, "]");
-        return n ? pnk_arena_strndup(req->arena, p + 1, n) : "-";
-    }
-    n = strcspn(p, ":");
-    if (n == 0 || n >= 46)
-        return "-";
-    const char *ip = pnk_arena_strndup(req->arena, p, n);
-    return ip ? ip : "-";
-}
 
 static int
 unavailable(pn_req_t *req, const char *what, const char *err)
@@ -53,13 +39,13 @@ unavailable(pn_req_t *req, const char *what, const char *err)
 
 /* Run the script; *n gets its answer. */
 static int
-run(pn_req_t *req, const char *deny_key, const char *count_key, int64_t *n)
+run(pn_req_t *req, const char *deny_key, const char *session_key, const char *count_key, int64_t *n)
 {
     char ttl[16], err[200] = "";
     (void)snprintf(ttl, sizeof ttl, "%d", 2 * PNK_RATELIMIT_WINDOW);
-    const char *argv[] = {"EVAL", script, "2", deny_key, count_key, ttl};
+    const char *argv[] = {"EVAL", script, "3", deny_key, session_key, count_key, ttl};
     json_t *reply = NULL;
-    int rc = pnk_redis_command(PNK_REDIS_CACHE, 6, argv, NULL, &reply, err, sizeof err);
+    int rc = pnk_redis_command(PNK_REDIS_CACHE, 7, argv, NULL, &reply, err, sizeof err);
     if (rc == PN_OK && !json_is_integer(reply)) {
         (void)snprintf(err, sizeof err, "unexpected reply");
         rc = PN_E_INTERNAL;
@@ -102,20 +88,23 @@ pnk_guard_rate(pn_req_t *req, const char *scope, const char *id, int limit)
     const char *key = count_key(req, scope, id, now);
     if (!key)
         return pnk_fail(req, PN_E_INTERNAL, "out of memory");
-    int rc = run(req, "", key, &n);
+    int rc = run(req, "", "", key, &n);
     return rc != PN_OK ? rc : limited(req, scope, n, limit, now);
 }
 
 int
-pnk_guard_token(pn_req_t *req, const char *jti, const char *user_id, int limit, bool *denied)
+pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char *user_id, int limit,
+                bool *denied)
 {
     int64_t now = (int64_t)time(NULL), n = 0;
     const char *deny = pnk_arena_printf(req->arena, DENY_PREFIX "%s", jti);
+    const char *skey =
+        session && session[0] ? pnk_arena_printf(req->arena, SESSION_PREFIX "%s", session) : "";
     const char *key = limit > 0 ? count_key(req, "user", user_id, now) : "";
     *denied = false;
-    if (!deny || !key)
+    if (!deny || !key || !skey)
         return pnk_fail(req, PN_E_INTERNAL, "out of memory");
-    int rc = run(req, deny, key, &n);
+    int rc = run(req, deny, skey, key, &n);
     if (rc != PN_OK)
         return rc;
     if (n < 0) {
@@ -134,6 +123,17 @@ pnk_guard_deny(const char *jti, int64_t exp, char *err, size_t errlen)
     char key[PNK_JWT_ID_MAX + sizeof DENY_PREFIX], secs[24];
     (void)snprintf(key, sizeof key, DENY_PREFIX "%s", jti);
     (void)snprintf(secs, sizeof secs, "%" PRId64, ttl);
+    const char *argv[] = {"SET", key, "1", "EX", secs};
+    int rc = pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen);
+    return rc == PN_OK ? PN_OK : PN_E_UNAVAILABLE;
+}
+
+int
+pnk_guard_deny_session(const char *session, int64_t ttl, char *err, size_t errlen)
+{
+    char key[PNK_JWT_ID_MAX + sizeof SESSION_PREFIX], secs[24];
+    (void)snprintf(key, sizeof key, SESSION_PREFIX "%s", session);
+    (void)snprintf(secs, sizeof secs, "%" PRId64, ttl + PNK_JWT_LEEWAY + 1);
     const char *argv[] = {"SET", key, "1", "EX", secs};
     int rc = pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen);
     return rc == PN_OK ? PN_OK : PN_E_UNAVAILABLE;

@@ -11,10 +11,6 @@
 
 #include "../app/request.h"
 
-/* The client's address as text ("127.0.0.1", "::1"), in the request arena; "-" when the peer
- * is not an address. Proxies are not trusted: this is the TCP peer. */
-const char *pnk_guard_client_ip(pn_req_t *req);
-
 /*
  * Count one request of scope:id in the current minute against limit (<= 0: not counted).
  * PN_OK, or through pnk_fail PN_E_RATELIMIT with a Retry-After header, or PN_E_UNAVAILABLE.
@@ -22,14 +18,22 @@ const char *pnk_guard_client_ip(pn_req_t *req);
 int pnk_guard_rate(pn_req_t *req, const char *scope, const char *id, int limit);
 
 /*
- * One round trip for an access token: is jti denylisted (*denied), and, when it is not and
- * limit > 0, count one request of user:id. PN_OK (check *denied), or through pnk_fail
- * PN_E_RATELIMIT (with Retry-After) or PN_E_UNAVAILABLE.
+ * One round trip for an access token: is jti or its session (the sid claim; NULL or "" for
+ * none) denylisted (*denied), and, when neither is and limit > 0, count one request of
+ * user:id. PN_OK (check *denied), or through pnk_fail PN_E_RATELIMIT (with Retry-After) or
+ * PN_E_UNAVAILABLE.
  */
-int pnk_guard_token(pn_req_t *req, const char *jti, const char *user_id, int limit, bool *denied);
+int pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char *user_id,
+                    int limit, bool *denied);
 
 /* Denylist jti until exp plus the verifier's leeway, after which the token is refused on its
  * own. PN_OK, or PN_E_UNAVAILABLE with err. */
 int pnk_guard_deny(const char *jti, int64_t exp, char *err, size_t errlen);
+
+/* Denylist every access token of a session (refresh family) for ttl seconds, the longest an
+ * access token of it can still be valid: signing a session out, a password change and a
+ * reused refresh token end its access tokens at once, not when they expire. PN_OK, or
+ * PN_E_UNAVAILABLE with err. */
+int pnk_guard_deny_session(const char *session, int64_t ttl, char *err, size_t errlen);
 
 #endif

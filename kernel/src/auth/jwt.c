@@ -161,7 +161,8 @@ signing_key(const pnk_jwt_t *j, const char *typ)
 
 int
 pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *acct,
-              const char *jti, int64_t now, int64_t ttl, char **token, char *err, size_t errlen)
+              const char *jti, const char *sid, int64_t now, int64_t ttl, char **token, char *err,
+              size_t errlen)
 {
     *token = NULL;
     const jkey_t *k = typ_known(typ) ? signing_key(j, typ) : NULL;
@@ -170,8 +171,9 @@ pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *
         return PN_E_INVALID;
     }
     if (!id_ok(sub, PNK_JWT_ID_MAX) || !id_ok(jti, PNK_JWT_ID_MAX) ||
-        (acct && !id_ok(acct, PNK_JWT_ID_MAX)) || (strcmp(typ, "access") == 0 && !acct)) {
-        (void)snprintf(err, errlen, "token sub, acct or jti missing or malformed");
+        (acct && !id_ok(acct, PNK_JWT_ID_MAX)) || (sid && !id_ok(sid, PNK_JWT_ID_MAX)) ||
+        (strcmp(typ, "access") == 0 && !acct)) {
+        (void)snprintf(err, errlen, "token sub, acct, sid or jti missing or malformed");
         return PN_E_INVALID;
     }
     if (ttl <= 0 || ttl > k->max_ttl || now < 0 || now > TIME_MAX) {
@@ -204,6 +206,8 @@ pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *
         rc = jwt_add_grant_int(t, "exp", (long)(now + ttl));
     if (rc == 0)
         rc = jwt_add_grant(t, "jti", jti);
+    if (rc == 0 && sid)
+        rc = jwt_add_grant(t, "sid", sid);
     if (rc == 0 && !(*token = jwt_encode_str(t)))
         rc = errno ? errno : ENOMEM;
     jwt_free(t);
@@ -368,6 +372,9 @@ check_claims(const pnk_jwt_t *j, const jkey_t *k, json_t *c, int64_t now, pnk_jw
         return refuse(why, whylen, "acct malformed");
     if (strcmp(k->typ, "access") == 0 && !out->acct[0])
         return refuse(why, whylen, "acct missing");
+    out->sid[0] = '\0';
+    if (json_object_get(c, "sid") && !claim_id(c, "sid", out->sid, sizeof out->sid))
+        return refuse(why, whylen, "sid malformed");
     if (!claim_time(c, "iat", &out->iat) || !claim_time(c, "nbf", &out->nbf) ||
         !claim_time(c, "exp", &out->exp))
         return refuse(why, whylen, "iat, nbf or exp missing or not an integer time");

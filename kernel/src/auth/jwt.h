@@ -43,6 +43,7 @@ typedef struct pnk_jwt_claims {
     char sub[PNK_JWT_ID_MAX + 1];
     char acct[PNK_JWT_ID_MAX + 1]; /* "" when the token has none (service tokens) */
     char jti[PNK_JWT_ID_MAX + 1];
+    char sid[PNK_JWT_ID_MAX + 1]; /* the sign-in session (refresh family); "" when none */
     int64_t iat, nbf, exp;
 } pnk_jwt_claims_t;
 
@@ -53,13 +54,14 @@ void pnk_jwt_free(pnk_jwt_t *j);
 
 /*
  * Sign a token of type typ with that type's current key: header {alg HS256, typ JWT, kid},
- * claims iss, aud, sub, acct (when not NULL), typ, iat = nbf = now, exp = now + ttl, jti.
+ * claims iss, aud, sub, acct and sid (each when not NULL), typ, iat = nbf = now,
+ * exp = now + ttl, jti.
  * *token is malloc'd (free it). PN_OK, PN_E_INVALID (no key for typ, bad ids, ttl out of
  * the key's range) or PN_E_INTERNAL, with err.
  */
 int pnk_jwt_issue(const pnk_jwt_t *j, const char *typ, const char *sub, const char *acct,
-                  const char *jti, int64_t now, int64_t ttl, char **token, char *err,
-                  size_t errlen);
+                  const char *jti, const char *sid, int64_t now, int64_t ttl, char **token,
+                  char *err, size_t errlen);
 
 /*
  * Verify token at time now (Unix seconds). Order: length and shape, header (alg exactly HS256,

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,11 +23,13 @@ typedef struct entry {
     bool all_perms;
     char **perms;
     size_t nperms;
+    char *profile; /* JSON text for /auth/me, or NULL until the first call fills it */
 } entry_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry_t *table[BUCKETS];
 static size_t count;
+static uint64_t generation; /* bumped by every drop, under lock */
 static double ttl;
 static atomic_bool subscribed;
 static pnk_redis_sub_t *sub;
@@ -47,12 +50,14 @@ entry_free(entry_t *e)
         free(e->perms[i]);
     free(e->perms);
     free(e->email);
+    free(e->profile);
     free(e);
 }
 
 static void
 clear_locked(void)
 {
+    generation++;
     for (size_t b = 0; b < BUCKETS; b++)
         while (table[b]) {
             entry_t *e = table[b];
@@ -92,6 +97,15 @@ make_key(char out[80], const char *user, const char *account)
     return true;
 }
 
+static entry_t *
+find_locked(const char *key, double now)
+{
+    for (entry_t *e = table[hash(key)]; e; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return now - e->loaded > ttl ? NULL : e;
+    return NULL;
+}
+
 bool
 pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena, pnk_principal_t *p)
 {
@@ -102,9 +116,8 @@ pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena, 
         return false;
     double now = now_s();
     pthread_mutex_lock(&lock);
-    for (entry_t *e = table[hash(key)]; e; e = e->next) {
-        if (strcmp(e->key, key) != 0 || now - e->loaded > ttl)
-            continue;
+    entry_t *e = find_locked(key, now);
+    if (e) {
         p->email = pnk_arena_strdup(arena, e->email);
         p->all_perms = e->all_perms;
         p->nperms = e->nperms;
@@ -112,7 +125,6 @@ pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena, 
         hit = p->email != NULL && (e->nperms == 0 || p->perms != NULL);
         for (size_t i = 0; hit && i < e->nperms; i++)
             hit = (p->perms[i] = pnk_arena_strdup(arena, e->perms[i])) != NULL;
-        break;
     }
     pthread_mutex_unlock(&lock);
     return hit;
@@ -162,6 +174,74 @@ pnk_pcache_put(const char *user_id, const char *account_id, const pnk_principal_
     pthread_mutex_unlock(&lock);
 }
 
+char *
+pnk_pcache_get_profile(const char *user_id, const char *account_id, pnk_arena_t *arena)
+{
+    char key[80];
+    char *out = NULL;
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+        return NULL;
+    double now = now_s();
+    pthread_mutex_lock(&lock);
+    entry_t *e = find_locked(key, now);
+    if (e && e->profile)
+        out = pnk_arena_strdup(arena, e->profile);
+    pthread_mutex_unlock(&lock);
+    return out;
+}
+
+uint64_t
+pnk_pcache_generation(void)
+{
+    pthread_mutex_lock(&lock);
+    uint64_t g = generation;
+    pthread_mutex_unlock(&lock);
+    return g;
+}
+
+void
+pnk_pcache_put_profile(const char *user_id, const char *account_id, uint64_t gen, const char *json)
+{
+    char key[80];
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+        return;
+    char *copy = strdup(json);
+    if (copy == NULL)
+        return;
+    double now = now_s();
+    pthread_mutex_lock(&lock);
+    entry_t *e = find_locked(key, now);
+    /* Not if anything was dropped since the profile was read: it may predate the change. */
+    if (e && !e->profile && gen == generation) {
+        e->profile = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&lock);
+    free(copy);
+}
+
+/* Drop the entries of one user, in every account. */
+static void
+drop_user(const char *user_id, size_t len)
+{
+    pthread_mutex_lock(&lock);
+    generation++;
+    for (size_t b = 0; b < BUCKETS; b++)
+        for (entry_t **pp = &table[b]; *pp;) {
+            entry_t *e = *pp;
+            if (strncmp(e->key, user_id, len) == 0 && e->key[len] == '/') {
+                *pp = e->next;
+                entry_free(e);
+                count--;
+            } else {
+                pp = &e->next;
+            }
+        }
+    pthread_mutex_unlock(&lock);
+}
+
 static void
 drop_all(void)
 {
@@ -181,14 +261,29 @@ pnk_pcache_changed(void)
     }
 }
 
+void
+pnk_pcache_user_changed(const char *user_id)
+{
+    size_t len = strlen(user_id);
+
+    drop_user(user_id, len);
+    if (pnk_redis_publish(CHANNEL, user_id, len) != PN_OK)
+        PNK_WARN("auth", "identity change not broadcast; other instances refresh within %.0fs",
+                 ttl);
+}
+
+/* "1" empties everything; any other message is the id of the one user who changed. */
 static void
 on_message(void *ud, const char *channel, const char *msg, size_t len)
 {
     (void)ud;
     (void)channel;
-    (void)msg;
-    (void)len;
-    drop_all();
+    if (len == 1 && msg[0] == '1')
+        drop_all();
+    else if (len > 0 && len < 64)
+        drop_user(msg, len);
+    else
+        drop_all();
 }
 
 int

@@ -12,6 +12,7 @@
 #include "auth_int.h"
 #include "codec.h"
 #include "guard.h"
+#include "pcache.h"
 
 #include "../audit/audit.h"
 #include "../core/envelope.h"
@@ -95,7 +96,7 @@ pnk_signin_hash(const char *secret, char out[65])
 
 int
 pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *account_id,
-                       const char *family, const char **token, char id_out[37])
+                       const char **family, const char **token, char id_out[37])
 {
     unsigned char raw[PNK_REFRESH_TOKEN_BYTES];
     char *tok = pnk_arena_alloc(req->arena, PNK_B64URL_LEN(sizeof raw));
@@ -107,17 +108,18 @@ pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *account_i
     pnk_codec_b64url(raw, sizeof raw, tok, PNK_B64URL_LEN(sizeof raw));
     pnk_signin_hash(tok, hash);
     pnk_uuid_v7(id_out);
-    if (!family) {
+    if (!*family) {
         pnk_uuid_v7(fam);
-        family = fam;
+        if (!(*family = pnk_arena_strdup(req->arena, fam)))
+            return pnk_fail(req, PN_E_INTERNAL, "out of memory");
     }
     (void)snprintf(ttl, sizeof ttl, "%d", pnk_auth_policy()->refresh_ttl);
-    const char *ip = pnk_guard_client_ip(req);
+    const char *ip = pnk_req_client_ip(req);
     const char *ua = pnk_req_header(req, "User-Agent");
     const char *params[] = {id_out,
                             account_id,
                             user_id,
-                            family,
+                            *family,
                             hash,
                             ttl,
                             ua ? pnk_arena_strndup(req->arena, ua, 512) : NULL,
@@ -137,12 +139,12 @@ pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *account_i
 
 int
 pnk_signin_reply(pn_req_t *req, const char *user_id, const char *account_id, const char *email,
-                 const char *name, const char *refresh)
+                 const char *name, const char *refresh, const char *session)
 {
     char *token = NULL, err[160];
     int expires_in = 0;
-    if (pnk_auth_issue_access(user_id, account_id, &token, &expires_in, NULL, err, sizeof err) !=
-        PN_OK) {
+    if (pnk_auth_issue_access(user_id, account_id, session, &token, &expires_in, NULL, err,
+                              sizeof err) != PN_OK) {
         PNK_ERROR("auth", "cannot issue access token reason=\"%s\"", err);
         return pnk_fail(req, PN_E_INTERNAL, "cannot issue a token");
     }
@@ -163,7 +165,7 @@ int
 pnk_signin_complete(pn_req_t *req, const char *user_id, const char *account_id, const char *email,
                     const char *name, const char *action, json_t *details)
 {
-    const char *refresh = NULL;
+    const char *refresh = NULL, *session = NULL;
     char id[37];
     int rc = pnk_req_db_begin(req);
     if (rc == PN_OK)
@@ -172,7 +174,7 @@ pnk_signin_complete(pn_req_t *req, const char *user_id, const char *account_id, 
                               "       last_login_at = now() WHERE id = $1",
                               1, &user_id, NULL);
     if (rc == PN_OK)
-        rc = pnk_signin_refresh_new(req, user_id, account_id, NULL, &refresh, id);
+        rc = pnk_signin_refresh_new(req, user_id, account_id, &session, &refresh, id);
     if (rc == PN_OK) {
         pnk_signin_audit(req, action, "success", account_id, user_id, details);
         details = NULL;
@@ -182,7 +184,20 @@ pnk_signin_complete(pn_req_t *req, const char *user_id, const char *account_id, 
     if (rc != PN_OK)
         return rc; /* the dispatcher rolls back an open transaction */
     PNK_INFO("auth", "sign-in user=%s", user_id);
-    return pnk_signin_reply(req, user_id, account_id, email, name, refresh);
+    pnk_pcache_user_changed(user_id); /* last_login_at, shown by /auth/me */
+    return pnk_signin_reply(req, user_id, account_id, email, name, refresh, session);
+}
+
+int
+pnk_signin_end_session(pn_req_t *req, const char *session)
+{
+    int ttl = 0;
+    char err[200];
+    (void)pnk_auth_ring(&ttl);
+    if (pnk_guard_deny_session(session, ttl, err, sizeof err) == PN_OK)
+        return PN_OK;
+    PNK_ERROR("auth", "cannot end session %s reason=\"%s\"", session, err);
+    return pnk_fail(req, PN_E_UNAVAILABLE, "sign-out is unavailable");
 }
 
 int

@@ -34,11 +34,12 @@ int pnk_signin_locked(pn_req_t *req, long seconds);
 void pnk_signin_hash(const char *secret, char out[65]);
 
 /*
- * Insert a refresh token for the user in family (NULL: a new family), inside the caller's
- * transaction. *token gets the plaintext (request arena), id_out the row id.
+ * Insert a refresh token for the user in *family (NULL: a new family, whose id is stored in
+ * *family, request arena), inside the caller's transaction. *token gets the plaintext
+ * (request arena), id_out the row id.
  */
 int pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *account_id,
-                           const char *family, const char **token, char id_out[37]);
+                           const char **family, const char **token, char id_out[37]);
 
 /*
  * Finish a sign-in (password or second step): reset the failure count, set last_login_at,
@@ -49,9 +50,14 @@ int pnk_signin_refresh_new(pn_req_t *req, const char *user_id, const char *accou
 int pnk_signin_complete(pn_req_t *req, const char *user_id, const char *account_id,
                         const char *email, const char *name, const char *action, json_t *details);
 
-/* Reply 200 with an access token for user and the given refresh token (no-store). */
+/* Reply 200 with an access token of session (the refresh family) for user and the given
+ * refresh token (no-store). */
 int pnk_signin_reply(pn_req_t *req, const char *user_id, const char *account_id, const char *email,
-                     const char *name, const char *refresh);
+                     const char *name, const char *refresh, const char *session);
+
+/* End the access tokens of a session (refresh family) now; call before committing its
+ * revocation, so a Redis failure (503) leaves the session whole rather than half ended. */
+int pnk_signin_end_session(pn_req_t *req, const char *session);
 
 /* PN_OK for a signed-in user; 403 for API keys (self-service routes are for people). */
 int pnk_signin_need_user(pn_req_t *req);

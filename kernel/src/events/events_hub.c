@@ -19,7 +19,13 @@
 #define REPLAY_PAGE 100
 #define REPLAY_PAGES_MAX 200
 
-pnk_events_settings_t pnk_events_settings = {15, 10, 262144, 1000, 86400, 900};
+pnk_events_settings_t pnk_events_settings = {.heartbeat = 15,
+                                             .max_streams_per_user = 10,
+                                             .max_streams = 512,
+                                             .max_pending = 262144,
+                                             .backlog = 1000,
+                                             .backlog_ttl = 86400,
+                                             .max_lifetime = 900};
 
 typedef struct held_ev {
     struct held_ev *next;
@@ -52,6 +58,7 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pnk_events_sub_t *subs;
+    int nsubs;
     bool running, stop, hb_started;
     pnk_redis_sub_t *rsub;
     pthread_t hb;
@@ -62,6 +69,9 @@ static const pn_config_key_t event_keys[] = {
      "seconds between heartbeat comments on open event streams"},
     {"max_streams_per_user", PN_CFG_INT, "10", 1, 1000,
      "open event streams per user and server process (429 beyond)"},
+    {"max_streams", PN_CFG_INT, "512", 1, 100000,
+     "open event streams per server process, all users (503 beyond); keep it below "
+     "http.max_connections so ordinary requests still get through"},
     {"max_pending", PN_CFG_INT, "262144", 131072, 67108864,
      "bytes held for a subscriber that does not keep up before it is dropped"},
     {"backlog", PN_CFG_INT, "1000", 10, 1000000, "events kept per account for Last-Event-ID"},
@@ -241,6 +251,7 @@ unlink_sub(pnk_events_sub_t *s)
         s->next->prev = s->prev;
     s->prev = s->next = NULL;
     s->linked = false;
+    hub.nsubs--;
 }
 
 /* Under mu: end the stream from our side (it flushes, then on_close frees the sub). */
@@ -270,11 +281,16 @@ pnk_events_hub_add(pnk_events_sub_t *sub)
         pthread_mutex_unlock(&hub.mu);
         return PN_E_RATELIMIT;
     }
+    if (hub.nsubs >= pnk_events_settings.max_streams) {
+        pthread_mutex_unlock(&hub.mu);
+        return PNK_EVENTS_HUB_FULL;
+    }
     sub->next = hub.subs;
     if (hub.subs)
         hub.subs->prev = sub;
     hub.subs = sub;
     sub->linked = true;
+    hub.nsubs++;
     pthread_mutex_unlock(&hub.mu);
     return PN_OK;
 }
@@ -538,6 +554,7 @@ pnk_events_start(pnk_config_t *config, pnk_db_pool_t *db, char *err, size_t errl
     pnk_events_settings.heartbeat = pnk_config_double(config, "events", "heartbeat");
     pnk_events_settings.max_streams_per_user =
         (int)pnk_config_int(config, "events", "max_streams_per_user");
+    pnk_events_settings.max_streams = (int)pnk_config_int(config, "events", "max_streams");
     pnk_events_settings.max_pending = (size_t)pnk_config_int(config, "events", "max_pending");
     pnk_events_settings.backlog = (int)pnk_config_int(config, "events", "backlog");
     pnk_events_settings.backlog_ttl = (int)pnk_config_int(config, "events", "backlog_ttl");

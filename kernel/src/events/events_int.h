@@ -12,6 +12,7 @@
 typedef struct pnk_events_settings {
     double heartbeat;         /* seconds between heartbeat comments */
     int max_streams_per_user; /* per server process */
+    int max_streams;          /* all users together, per server process */
     size_t max_pending;       /* bytes held for one subscriber before it is dropped */
     int backlog;              /* events kept per account (XADD MAXLEN ~) */
     int backlog_ttl;          /* seconds the backlog of a quiet account is kept; 0 = always */
@@ -38,8 +39,10 @@ pnk_events_sub_t *pnk_events_sub_new(const char *account_id, const char *user_id
                                      const char *const *channels, size_t nchannels,
                                      const pnk_event_id_t *last);
 /* Link it into the hub, replaying (live events are held back). PN_E_RATELIMIT when the user
- * already has max_streams_per_user streams here, PN_E_UNAVAILABLE when the hub is not running.
- * On failure the caller still owns sub (free with pnk_events_sub_free). */
+ * already has max_streams_per_user streams here, PNK_EVENTS_HUB_FULL (positive) when this process
+ * holds max_streams streams, PN_E_UNAVAILABLE when the hub is not running. On failure the caller
+ * still owns sub (free with pnk_events_sub_free). */
+#define PNK_EVENTS_HUB_FULL 1
 int pnk_events_hub_add(pnk_events_sub_t *sub);
 /* Unlink a sub whose stream never started, and free it. */
 void pnk_events_hub_cancel(pnk_events_sub_t *sub);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../app/request.h"
+#include "../core/envelope.h"
 #include "../core/log.h"
 #include "events_int.h"
 
@@ -38,6 +39,25 @@ parse_channels(pn_req_t *req, const char *raw, const char **out, size_t *n)
         out[(*n)++] = tok;
     }
     return 0;
+}
+
+/* 503 with its reason: a capacity limit the operator may want to raise (events.max_streams),
+ * so written here rather than through pnk_fail, which hides the message of every 5xx. */
+static int
+full(pn_req_t *req)
+{
+    char msg[128];
+    size_t len = 0;
+    (void)snprintf(msg, sizeof msg,
+                   "this server holds its maximum of %d event streams; retry later",
+                   pnk_events_settings.max_streams);
+    char *text = pnk_envelope_error_text(msg, NULL, NULL, &len);
+    if (!text)
+        return pnk_fail(req, PN_E_UNAVAILABLE, "%s", msg);
+    (void)pnk_reply_header(req, "Retry-After", "10");
+    int rc = pnk_reply_raw(req, 503, "application/json", text, len);
+    free(text);
+    return rc;
 }
 
 static int
@@ -85,6 +105,8 @@ events_stream(pn_req_t *req)
             return pnk_fail(req, rc, "too many open event streams (at most %d per user)",
                             pnk_events_settings.max_streams_per_user);
         }
+        if (rc == PNK_EVENTS_HUB_FULL)
+            return full(req);
         return pnk_fail(req, rc, "live events are not available");
     }
 

@@ -65,6 +65,13 @@ pnk_req_header(pn_req_t *req, const char *name)
     return NULL;
 }
 
+const char *
+pnk_req_client_ip(pn_req_t *req)
+{
+    (void)req;
+    return "127.0.0.1";
+}
+
 json_t *
 pnk_req_json(pn_req_t *req)
 {

@@ -66,7 +66,8 @@ as(const char *user, const char *h)
 {
     char *tok = NULL, err[128], hdr[512];
     if (!h) {
-        if (pnk_auth_issue_access(user, account_id, &tok, NULL, NULL, err, sizeof err) != PN_OK)
+        if (pnk_auth_issue_access(user, account_id, NULL, &tok, NULL, NULL, err, sizeof err) !=
+            PN_OK)
             return NULL;
         snprintf(hdr, sizeof hdr, "Bearer %s", tok);
         free(tok);

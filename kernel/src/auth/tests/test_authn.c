@@ -95,7 +95,7 @@ static char *
 bearer_for(const char *user, const char *acct)
 {
     char *tok = NULL, err[128];
-    if (pnk_auth_issue_access(user, acct, &tok, NULL, NULL, err, sizeof err) != PN_OK)
+    if (pnk_auth_issue_access(user, acct, NULL, &tok, NULL, NULL, err, sizeof err) != PN_OK)
         return NULL;
     size_t n = strlen(tok) + 8;
     char *h = malloc(n);

@@ -131,7 +131,8 @@ test_jwt_round_trip(void)
     char *tok = NULL, err[128], why[128];
     pnk_jwt_claims_t c;
     CU_ASSERT_EQUAL_FATAL(
-        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NOW, 900, &tok, err, sizeof err), PN_OK);
+        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NULL, NOW, 900, &tok, err, sizeof err),
+        PN_OK);
     CU_ASSERT_EQUAL(pnk_jwt_verify(ring, tok, NOW + 10, &c, why, sizeof why), PN_OK);
     CU_ASSERT_STRING_EQUAL(c.sub, USER);
     CU_ASSERT_STRING_EQUAL(c.acct, ACCT);
@@ -148,9 +149,9 @@ test_jwt_round_trip(void)
     free(tok);
 
     /* A service token: its own key, no account. */
-    CU_ASSERT_EQUAL_FATAL(
-        pnk_jwt_issue(ring, "service", "worker-1", NULL, JTI, NOW, 300, &tok, err, sizeof err),
-        PN_OK);
+    CU_ASSERT_EQUAL_FATAL(pnk_jwt_issue(ring, "service", "worker-1", NULL, JTI, NULL, NOW, 300,
+                                        &tok, err, sizeof err),
+                          PN_OK);
     CU_ASSERT_EQUAL(pnk_jwt_verify(ring, tok, NOW, &c, why, sizeof why), PN_OK);
     CU_ASSERT_STRING_EQUAL(c.typ, "service");
     CU_ASSERT_STRING_EQUAL(c.kid, "service");
@@ -163,19 +164,23 @@ static void
 test_jwt_issue_checks(void)
 {
     char *tok = NULL, err[128];
-    CU_ASSERT_EQUAL(pnk_jwt_issue(ring, "refresh", USER, ACCT, JTI, NOW, 60, &tok, err, sizeof err),
-                    PN_E_INVALID);
-    CU_ASSERT_EQUAL(pnk_jwt_issue(ring, "access", USER, NULL, JTI, NOW, 60, &tok, err, sizeof err),
-                    PN_E_INVALID);
-    CU_ASSERT_EQUAL(pnk_jwt_issue(ring, "access", "", ACCT, JTI, NOW, 60, &tok, err, sizeof err),
-                    PN_E_INVALID);
     CU_ASSERT_EQUAL(
-        pnk_jwt_issue(ring, "access", "a\"b", ACCT, JTI, NOW, 60, &tok, err, sizeof err),
+        pnk_jwt_issue(ring, "refresh", USER, ACCT, JTI, NULL, NOW, 60, &tok, err, sizeof err),
         PN_E_INVALID);
-    CU_ASSERT_EQUAL(pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NOW, 0, &tok, err, sizeof err),
-                    PN_E_INVALID);
     CU_ASSERT_EQUAL(
-        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NOW, 3601, &tok, err, sizeof err),
+        pnk_jwt_issue(ring, "access", USER, NULL, JTI, NULL, NOW, 60, &tok, err, sizeof err),
+        PN_E_INVALID);
+    CU_ASSERT_EQUAL(
+        pnk_jwt_issue(ring, "access", "", ACCT, JTI, NULL, NOW, 60, &tok, err, sizeof err),
+        PN_E_INVALID);
+    CU_ASSERT_EQUAL(
+        pnk_jwt_issue(ring, "access", "a\"b", ACCT, JTI, NULL, NOW, 60, &tok, err, sizeof err),
+        PN_E_INVALID);
+    CU_ASSERT_EQUAL(
+        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NULL, NOW, 0, &tok, err, sizeof err),
+        PN_E_INVALID);
+    CU_ASSERT_EQUAL(
+        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NULL, NOW, 3601, &tok, err, sizeof err),
         PN_E_INVALID);
     CU_ASSERT_PTR_NULL(tok);
 }
@@ -381,7 +386,8 @@ test_jwt_refuses_tampering(void)
 {
     char *tok = NULL, err[128];
     CU_ASSERT_EQUAL_FATAL(
-        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NOW, 900, &tok, err, sizeof err), PN_OK);
+        pnk_jwt_issue(ring, "access", USER, ACCT, JTI, NULL, NOW, 900, &tok, err, sizeof err),
+        PN_OK);
     char *d1 = strchr(tok, '.'), *d2 = strrchr(tok, '.');
 
     /* The payload changed (expiry one second later), the original signature kept. */
@@ -493,7 +499,8 @@ test_jwt_rotation(void)
     pnk_jwt_t *a = make_ring(before, 1, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_EQUAL_FATAL(
-        pnk_jwt_issue(a, "access", USER, ACCT, JTI, NOW, 900, &old_tok, err, sizeof err), PN_OK);
+        pnk_jwt_issue(a, "access", USER, ACCT, JTI, NULL, NOW, 900, &old_tok, err, sizeof err),
+        PN_OK);
 
     /* After: k2 first signs, k1 still verifies. */
     pnk_jwt_key_t after[2] = {
@@ -504,7 +511,8 @@ test_jwt_rotation(void)
     CU_ASSERT_EQUAL(pnk_jwt_verify(b, old_tok, NOW + 60, &c, why, sizeof why), PN_OK);
     CU_ASSERT_STRING_EQUAL(c.kid, "k1");
     CU_ASSERT_EQUAL_FATAL(
-        pnk_jwt_issue(b, "access", USER, ACCT, JTI, NOW, 900, &new_tok, err, sizeof err), PN_OK);
+        pnk_jwt_issue(b, "access", USER, ACCT, JTI, NULL, NOW, 900, &new_tok, err, sizeof err),
+        PN_OK);
     CU_ASSERT_EQUAL(pnk_jwt_verify(b, new_tok, NOW + 60, &c, why, sizeof why), PN_OK);
     CU_ASSERT_STRING_EQUAL(c.kid, "k2");
     /* The old ring does not know k2. */

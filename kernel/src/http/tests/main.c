@@ -1,5 +1,5 @@
 /* Runs the http suites: parser, chunked decoder, smuggling corpus, and the real-socket server,
- * streams. */
+ * streams, trusted proxies. */
 #include <CUnit/Basic.h>
 
 void register_parser_tests(void);
@@ -7,6 +7,7 @@ void register_chunked_tests(void);
 void register_smuggle_tests(void);
 void register_server_tests(void);
 void register_stream_tests(void);
+void register_proxy_tests(void);
 
 int
 main(void)
@@ -18,6 +19,7 @@ main(void)
     register_smuggle_tests();
     register_server_tests();
     register_stream_tests();
+    register_proxy_tests();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -86,6 +86,9 @@ if pn_http_ok "$BASE_URL/health"; then
     fi
 else
     [[ -x $SERVER ]] || pn_die "no server on $BASE_URL and no ${SERVER#"$PN_ROOT"/}: run scripts/setup.sh first"
+    # A stale binary would measure old code: bring the release build up to date first.
+    pn_log "building ${BUILD#"$PN_ROOT"/} (no-op when up to date)"
+    cmake --build "$BUILD" -j2 >/dev/null || pn_die "release build failed"
     [[ -f $CONFIG ]] || pn_die "no ${CONFIG#"$PN_ROOT"/}: run scripts/setup.sh first"
     # wrk sends thousands of requests a second as one user: the per-user limit (600 a minute
     # by default) would turn the run into a benchmark of 429s.

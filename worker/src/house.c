@@ -265,8 +265,12 @@ reap(pnw_redis_t *r)
 {
     const char *argv[] = {pnw_rt.identity};
     redisReply *rep = pnw_redis_eval(r, &pnw_script_reap, 0, 1, argv, NULL);
-    if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
-        pnw_log(PNW_WARN, "reaper", "recovered %lld jobs of dead worker processes", rep->integer);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 && rep->element[0]->integer > 0)
+        pnw_log(PNW_WARN, "reaper",
+                "recovered %lld jobs of dead worker processes (%lld were running, %lld "
+                "only fetched)",
+                rep->element[0]->integer, rep->element[1]->integer,
+                rep->element[0]->integer - rep->element[1]->integer);
     if (rep)
         freeReplyObject(rep);
     rep = pnw_redis_cmdf(r, "SMEMBERS pn:orphanq");

@@ -38,6 +38,21 @@ append(pnw_item_t **head, pnw_item_t **tail, pnw_item_t *it)
     *tail = it;
 }
 
+/* A job whose process died while it ran (pn_orphaned > 0, see house.c) is a suspect: it is
+ * handed out only to an otherwise idle process and nothing else starts until it ends, so if
+ * it kills the process again it is the only one charged. The field is written by us in
+ * compact JSON; inside a string argument its quotes would be escaped. */
+static bool
+suspect(const pnw_item_t *it)
+{
+    static const char tag[] = "\"pn_orphaned\":";
+    const char *at = memmem(it->payload, it->len, tag, sizeof tag - 1);
+    if (!at)
+        return false;
+    at += sizeof tag - 1;
+    return at < it->payload + it->len && *at >= '1' && *at <= '9';
+}
+
 static void *
 job_thread(void *arg)
 {
@@ -63,10 +78,13 @@ job_thread(void *arg)
         pthread_mutex_lock(&pnw_rt.mu);
         slot->item = NULL;
         pnw_rt.running--;
+        if (it->alone)
+            pnw_rt.alone_running = false;
         append(&pnw_rt.done, &pnw_rt.done_tail, it);
         /* Wake the dispatcher only when it has something worth a round trip: a batch of
-         * acknowledgements, or the queued work running low. Fewer wake-ups, bigger batches. */
-        if (++pnw_rt.ndone >= 16 || pnw_rt.nrunq * 2 < pnw_rt.cfg->concurrency || pnw_rt.stopping)
+         * acknowledgements, or threads about to run dry. Fewer wake-ups, bigger batches. */
+        if (++pnw_rt.ndone >= 16 || pnw_rt.nrunq * 2 < pnw_rt.cfg->concurrency || pnw_rt.stopping ||
+            it->alone)
             pthread_cond_signal(&pnw_rt.disp_cv);
         if (pnw_rt.running == 0)
             pthread_cond_broadcast(&pnw_rt.idle_cv);
@@ -156,25 +174,42 @@ push_arg(args_t *a, const char *s, size_t len)
     return 0;
 }
 
-/* Hand fetched jobs to the job threads, or straight back when we are stopping. */
+/* Count fetched jobs in flight; they wait in the dispatcher's buffer until handed out. */
 static void
-distribute(pnw_item_t *list, int n, pnw_item_t **pending, pnw_item_t **ptail)
+buffer_add(pnw_item_t *list, int n, pnw_item_t **buf, pnw_item_t **btail, int *nbuf)
 {
     pthread_mutex_lock(&pnw_rt.mu);
     pnw_rt.inflight += n;
+    pthread_mutex_unlock(&pnw_rt.mu);
     while (list) {
         pnw_item_t *it = list;
         list = it->next;
-        if (pnw_rt.stopping) {
-            it->kind = 'p';
-            append(pending, ptail, it);
-        } else {
-            append(&pnw_rt.runq, &pnw_rt.runq_tail, it);
-            pnw_rt.nrunq++;
-            pthread_cond_signal(&pnw_rt.work_cv); /* one thread per job, not a stampede */
-        }
+        append(buf, btail, it);
+        (*nbuf)++;
     }
-    pthread_mutex_unlock(&pnw_rt.mu);
+}
+
+/* How many buffered jobs to hand out now (caller holds the lock): one per idle thread, in
+ * order; a suspect only to a process with nothing else running or handed out, and then
+ * alone. *alone is set when the one handed out is a suspect. */
+static int
+to_start(const pnw_item_t *buf, bool *alone)
+{
+    *alone = false;
+    if (pnw_rt.stopping || pnw_rt.alone_running)
+        return 0;
+    int idle = pnw_rt.cfg->concurrency - pnw_rt.running - pnw_rt.nrunq, n = 0;
+    for (const pnw_item_t *it = buf; it && n < idle; it = it->next) {
+        if (suspect(it)) {
+            if (n == 0 && pnw_rt.running == 0 && pnw_rt.nrunq == 0) {
+                *alone = true;
+                n = 1;
+            }
+            break;
+        }
+        n++;
+    }
+    return n;
 }
 
 static void
@@ -223,18 +258,27 @@ dispatcher(void *ud)
     const pnw_config_t *cfg = pnw_rt.cfg;
     pnw_redis_t *r = pnw_redis_new(&pnw_rt.addr, cfg->redis_timeout);
     pnw_item_t *pending = NULL, *ptail = NULL;
+    pnw_item_t *buf = NULL, *btail = NULL; /* fetched, not handed out yet */
+    int nbuf = 0;
+    bool dry = false; /* the last fetch found the queues empty while jobs were buffered */
     args_t a = {0};
     double last_err = 0, backoff = 0.05;
     const char *order[64];
     for (;;) {
         pthread_mutex_lock(&pnw_rt.mu);
-        int nfetch = 0;
-        for (;;) {
+        int nfetch = 0, nstart = 0;
+        bool alone = false;
+        for (int waits = 0;; waits++) {
+            /* Queues empty and threads busy with what we hold: wait for a thread rather
+             * than spin on empty fetches; look again after a while. */
             bool can = !pnw_rt.stopping && !pnw_rt.quiet &&
-                       pnw_rt.inflight < cfg->concurrency + cfg->prefetch;
-            if (pnw_rt.done || can || pending || (disp_exit && pnw_rt.inflight == 0))
+                       pnw_rt.inflight < cfg->concurrency + cfg->prefetch &&
+                       !(dry && buf && waits == 0);
+            nstart = to_start(buf, &alone);
+            if (pnw_rt.done || can || pending || nstart || (pnw_rt.stopping && buf) ||
+                (disp_exit && pnw_rt.inflight == 0))
                 break;
-            timed_wait(&pnw_rt.disp_cv, 0.5);
+            timed_wait(&pnw_rt.disp_cv, dry && buf ? 0.2 : 0.5);
         }
         while (pnw_rt.done) {
             pnw_item_t *it = pnw_rt.done;
@@ -246,14 +290,26 @@ dispatcher(void *ud)
         if (!pnw_rt.stopping && !pnw_rt.quiet)
             nfetch = cfg->concurrency + cfg->prefetch - pnw_rt.inflight;
         bool leave = disp_exit && pnw_rt.inflight == 0 && !pending;
+        bool stopping = pnw_rt.stopping;
         pthread_mutex_unlock(&pnw_rt.mu);
+        if (stopping) {
+            /* Never handed out: straight back to the queue with the next round trip. */
+            while (buf) {
+                pnw_item_t *it = buf;
+                buf = it->next;
+                it->kind = 'p';
+                append(&pending, &ptail, it);
+            }
+            btail = NULL;
+            nbuf = nstart = 0;
+        }
         if (leave)
             break;
-        if (!pending && nfetch <= 0)
+        if (!pending && nfetch <= 0 && nstart == 0)
             continue;
 
         /* Build the script call. */
-        char date[16], ndone[16], nf[16], dmax[16], dcut[32], nq[16];
+        char date[16], ndone[16], nf[16], dmax[16], dcut[32], nq[16], nst[16];
         double now = pnw_now();
         time_t secs = (time_t)now;
         struct tm tm;
@@ -269,7 +325,6 @@ dispatcher(void *ud)
         for (pnw_item_t *it = pending; it; it = it->next) {
             if (it->kind == 'k')
                 continue;
-            char kind[2] = {it->kind, 0};
             const char *sc = "0";
             if (ns < 256 && (it->kind == 'r' || it->kind == 'd' || it->kind == 's')) {
                 snprintf(scores[ns], sizeof scores[ns], "%.6f", it->score);
@@ -285,15 +340,20 @@ dispatcher(void *ud)
                      : it->kind == 's' ? "s"
                                        : "p",
                      1);
-            (void)kind;
             push_arg(&a, it->queue, strlen(it->queue));
             push_arg(&a, it->payload, it->len);
             push_arg(&a, sc, strlen(sc));
             push_arg(&a, it->newp ? it->newp : "", it->newp ? strlen(it->newp) : 0);
+            push_arg(&a, it->marked ? "1" : "0", 1);
             nd++;
         }
         snprintf(ndone, sizeof ndone, "%d", nd);
         a.l[2] = strlen(ndone);
+        snprintf(nst, sizeof nst, "%d", nstart);
+        push_arg(&a, nst, strlen(nst));
+        int k = 0;
+        for (pnw_item_t *it = buf; it && k < nstart; it = it->next, k++)
+            push_arg(&a, it->payload, it->len);
         snprintf(nf, sizeof nf, "%d", nfetch > 0 ? nfetch : 0);
         snprintf(dmax, sizeof dmax, "%d", cfg->dead_max);
         snprintf(dcut, sizeof dcut, "%.6f", now - cfg->dead_days * 86400.0);
@@ -305,7 +365,7 @@ dispatcher(void *ud)
         weighted_order(order);
         for (size_t i = 0; i < cfg->nqueues; i++)
             push_arg(&a, order[i], strlen(order[i]));
-        if (a.n != 2 + 1 + 5 * nd + 4 + (int)cfg->nqueues) {
+        if (a.n != 2 + 1 + 6 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
             pnw_log(PNW_ERROR, "fetch", "out of memory building a fetch");
             nap(0.1);
             continue;
@@ -356,14 +416,30 @@ dispatcher(void *ud)
         freeReplyObject(rep);
         pthread_mutex_lock(&pnw_rt.mu);
         pnw_rt.inflight -= settled;
+        /* The marked ones go to the job threads. */
+        for (k = 0; k < nstart && buf; k++) {
+            pnw_item_t *it = buf;
+            buf = it->next;
+            it->marked = true;
+            it->alone = alone;
+            append(&pnw_rt.runq, &pnw_rt.runq_tail, it);
+            pnw_rt.nrunq++;
+            pthread_cond_signal(&pnw_rt.work_cv); /* one thread per job, not a stampede */
+        }
+        if (alone)
+            pnw_rt.alone_running = true;
+        if (!buf)
+            btail = NULL;
+        nbuf -= k;
         if (pnw_rt.inflight == 0)
             pthread_cond_broadcast(&pnw_rt.idle_cv);
         pthread_mutex_unlock(&pnw_rt.mu);
         if (nfetched)
-            distribute(fetched, nfetched, &pending, &ptail);
+            buffer_add(fetched, nfetched, &buf, &btail, &nbuf);
+        dry = nfetch > 0 && nfetched < nfetch;
 
         /* Nothing was waiting: block on one queue for a while instead of spinning. */
-        if (nfetch > 0 && nfetched == 0 && nd == 0 && !pending) {
+        if (nfetch > 0 && nfetched == 0 && nd == 0 && nstart == 0 && !pending && !buf) {
             weighted_order(order);
             pnw_item_t *it = NULL;
             double wait = cfg->nqueues == 1 ? 1.0 : 0.2;
@@ -372,7 +448,7 @@ dispatcher(void *ud)
                 log_redis_error(r, &last_err);
                 nap(0.2);
             } else if (got > 0) {
-                distribute(it, 1, &pending, &ptail);
+                buffer_add(it, 1, &buf, &btail, &nbuf);
             }
         }
     }

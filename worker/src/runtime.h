@@ -29,6 +29,8 @@ typedef struct pnw_item {
     double score;
     char *newp;
     double run_at;
+    bool marked; /* in pn:running:<identity>: handed to a job thread */
+    bool alone;  /* a suspect running alone */
 } pnw_item_t;
 
 typedef struct pnw_slot {
@@ -62,6 +64,7 @@ typedef struct pnw_rt {
     int nrunq, ndone; /* lengths of runq and done */
     int inflight;     /* fetched and not yet acknowledged */
     int running;
+    bool alone_running; /* a suspect (see pool.c) was handed out and has not finished */
     bool threads_exit;
     pnw_slot_t *slots;
 } pnw_rt_t;

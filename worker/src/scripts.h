@@ -10,15 +10,21 @@
 
 #include "wredis.h"
 
-/* Acknowledge / fail / push back finished jobs and fetch new ones in one round trip.
- * ARGV: identity, date (YYYY-MM-DD), ndone, then per done job 5 values (kind, queue,
- * payload, score, new payload), then nfetch, dead_max, dead_cutoff, nqueues, queues...
- * kind: a = acknowledge, f = failed, moved to the zset named by ... (see scripts.c).
+/* Acknowledge / fail / push back finished jobs, mark jobs handed to job threads as running
+ * and fetch new ones, in one round trip.
+ * ARGV: identity, date (YYYY-MM-DD), ndone, then per done job 6 values (kind, queue,
+ * payload, score, new payload, "1" when it was marked running), then nstart and the payloads
+ * now handed to job threads (appended to the LIST pn:running:<identity>), then nfetch,
+ * dead_max, dead_cutoff, nqueues, queues...
+ * kind: a = acknowledge, r/d = retry/dead (ZADD new payload at score), x = discarded,
+ * s = scheduled, p = pushed back to its queue.
  * Returns the fetched jobs as a flat array queue, payload, queue, payload, ... */
 extern pnw_script_t pnw_script_cycle;
 /* Register a process: ARGV identity, alive ttl (ms), queues... */
 extern pnw_script_t pnw_script_register;
-/* Return every job of dead processes to pn:orphans:<q>. ARGV: my identity. Returns count. */
+/* Take back every job of dead processes. The ones its running markers (pn:running:<id>)
+ * name go to pn:orphans:<q> to be charged a death; the others were only fetched and go
+ * back to the front of their queue unchanged. ARGV: my identity. Returns {moved, charged}. */
 extern pnw_script_t pnw_script_reap;
 /* Replace the oldest orphan of a queue if it is still `old`: ARGV queue, old, action
  * ("q" = back to the queue, "d" = dead), new payload, now, dead_max, dead_cutoff. Orphans go

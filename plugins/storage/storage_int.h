@@ -50,6 +50,8 @@ int storage_row_from_json(pn_req_t *req, json_t *obj, storage_row_t **out);
  * service routes, whose server code took the id from its own rows), or the account's default
  * when id is NULL, made on first use as a local storage. PN_E_NOTFOUND otherwise. */
 int storage_row_load(pn_req_t *req, const char *id, storage_row_t **out);
+/* The row `id` of `account` (NULL: any account), PN_E_NOTFOUND otherwise. */
+int storage_row_load_in(pn_req_t *req, const char *account, const char *id, storage_row_t **out);
 /* Create the account's default local storage when it has no default. */
 int storage_default_ensure(pn_req_t *req);
 

@@ -6,6 +6,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#define ADMIN_READ "admin.storage.read"
+#define ADMIN_MANAGE "admin.storage.manage"
 
 const pn_perm_t storage_perms[] = {
     {"storage.configs.read", "List and show storage configurations", "Storage"},
@@ -13,6 +17,10 @@ const pn_perm_t storage_perms[] = {
     {"storage.configs.update", "Change storage configurations and the default", "Storage"},
     {"storage.configs.delete", "Delete storage configurations", "Storage"},
     {"storage.configs.test", "Test the connection of a storage configuration", "Storage"},
+    {ADMIN_READ, "List and show another account's storage configurations (?account_id=)",
+     "Storage"},
+    {ADMIN_MANAGE, "Change another account's storage name, quota and status (?account_id=)",
+     "Storage"},
     PN_PERM_END,
 };
 
@@ -94,16 +102,44 @@ account_of(pn_req_t *req)
     return pn_host_->req_account_id(req);
 }
 
+/*
+ * The account a handler works in: the caller's, or the one an explicit ?account_id= names
+ * when the caller holds admin.storage.read (reads) or admin.storage.manage (changes). A
+ * foreign storage id without the query stays a 404.
+ */
+static int
+scope(pn_req_t *req, bool manage, const char **account)
+{
+    const char *want = pn_req_query(req, "account_id");
+    const char *perm = manage ? ADMIN_MANAGE : ADMIN_READ;
+
+    *account = account_of(req);
+    if (*account == NULL)
+        return pn_fail(req, PN_E_FORBIDDEN, "an account is required");
+    if (want == NULL || strcasecmp(want, *account) == 0)
+        return PN_OK;
+    if (!storage_is_uuid(want)) {
+        pn_fail_field(req, "account_id", "must be a uuid");
+        return pn_fail(req, PN_E_INVALID, "invalid query parameter account_id");
+    }
+    if (!pn_host_->req_can(req, perm))
+        return pn_fail(req, PN_E_FORBIDDEN, "permission %s is required to %s another account", perm,
+                       manage ? "change" : "read");
+    *account = want;
+    return PN_OK;
+}
+
 static int
 storage_list(pn_req_t *req)
 {
-    const char *account = account_of(req);
+    const char *account;
     pn_rows_t *rows;
     int rc;
 
-    if (account == NULL)
-        return pn_fail(req, PN_E_FORBIDDEN, "an account is required");
-    if ((rc = storage_default_ensure(req)) != PN_OK)
+    if ((rc = scope(req, false, &account)) != PN_OK)
+        return rc;
+    /* A read of another account never creates rows there. */
+    if (strcmp(account, account_of(req)) == 0 && (rc = storage_default_ensure(req)) != PN_OK)
         return rc;
     rc = pn_db_query(req, &rows,
                      "SELECT " ROW_COLUMNS " FROM file_storages WHERE account_id = $1 "
@@ -142,9 +178,14 @@ load_own(pn_req_t *req, storage_row_t **row)
 static int
 storage_show(pn_req_t *req)
 {
+    const char *account;
     storage_row_t *row;
-    int rc = load_own(req, &row);
-    return rc != PN_OK ? rc : pn_reply_ok(req, view(req, row));
+    int rc;
+
+    if ((rc = scope(req, false, &account)) != PN_OK ||
+        (rc = storage_row_load_in(req, account, pn_req_param(req, "id"), &row)) != PN_OK)
+        return rc;
+    return pn_reply_ok(req, view(req, row));
 }
 
 /*
@@ -217,16 +258,15 @@ prepare(pn_req_t *req, const char *type, const char *id, json_t *conf, char **st
 
 /* Serialise changes of the account's default, and clear it when `make_default`. */
 static int
-lock_defaults(pn_req_t *req, bool make_default)
+lock_defaults(pn_req_t *req, const char *account, bool make_default)
 {
-    int rc = pn_db_query(req, NULL,
-                         "SELECT pg_advisory_xact_lock(hashtext('file_storages:' || $1::text))",
-                         account_of(req));
+    int rc = pn_db_query(
+        req, NULL, "SELECT pg_advisory_xact_lock(hashtext('file_storages:' || $1::text))", account);
     if (rc == PN_OK && make_default)
         rc = pn_db_query(req, NULL,
                          "UPDATE file_storages SET is_default = false, updated_at = now() "
                          "WHERE account_id = $1 AND is_default",
-                         account_of(req));
+                         account);
     return rc;
 }
 
@@ -267,7 +307,7 @@ storage_create(pn_req_t *req)
     const char *status = json_string_value(json_object_get(body, "status"));
     if ((rc = pn_host_->db_begin(req)) != PN_OK)
         return rc;
-    if ((rc = lock_defaults(req, make_default)) != PN_OK ||
+    if ((rc = lock_defaults(req, account_of(req), make_default)) != PN_OK ||
         (rc = pn_db_query(
              req, &rows,
              "INSERT INTO file_storages (id, account_id, name, provider_type, configuration, "
@@ -290,15 +330,23 @@ static int
 storage_update(pn_req_t *req)
 {
     json_t *body = pn_req_json(req);
+    const char *account;
     storage_row_t *row;
     char *stored = NULL;
     pn_rows_t *rows;
     st_err_t e = {0};
     int rc;
 
-    if ((rc = load_own(req, &row)) != PN_OK)
+    if ((rc = scope(req, true, &account)) != PN_OK ||
+        (rc = storage_row_load_in(req, account, pn_req_param(req, "id"), &row)) != PN_OK)
         return rc;
     json_t *patch = json_object_get(body, "configuration");
+    /* Credentials, roots and the default stay with the account's own administrators. */
+    if (strcmp(account, account_of(req)) != 0 && (patch || json_object_get(body, "is_default"))) {
+        pn_fail_field(req, patch ? "configuration" : "is_default",
+                      "only name, quota_bytes and status of another account's storage change");
+        return pn_fail(req, PN_E_INVALID, "invalid change of another account's storage");
+    }
     if (patch != NULL) {
         json_t *secret;
         if ((rc = storage_row_secrets(req, row, &secret, &e)) != PN_OK)
@@ -322,18 +370,18 @@ storage_update(pn_req_t *req)
     json_t *quota = json_object_get(body, "quota_bytes");
     if ((rc = pn_host_->db_begin(req)) != PN_OK)
         return rc;
-    if ((rc = lock_defaults(req, json_is_true(def) && !row->is_default)) != PN_OK ||
-        (rc = pn_db_query(
-             req, &rows,
-             "UPDATE file_storages SET name = COALESCE($3, name), "
-             "configuration = COALESCE($4::jsonb, configuration), "
-             "is_default = is_default OR $5::boolean, "
-             "quota_bytes = CASE WHEN $6::boolean THEN $7::bigint ELSE quota_bytes "
-             "END, status = COALESCE($8, status), updated_at = now() "
-             "WHERE id = $1 AND account_id = $2 RETURNING " ROW_COLUMNS,
-             row->id, account_of(req), json_string_value(json_object_get(body, "name")), stored,
-             json_is_true(def) ? "true" : "false", quota ? "true" : "false", quota_text(req, quota),
-             json_string_value(json_object_get(body, "status")))) != PN_OK ||
+    if ((rc = lock_defaults(req, account, json_is_true(def) && !row->is_default)) != PN_OK ||
+        (rc = pn_db_query(req, &rows,
+                          "UPDATE file_storages SET name = COALESCE($3, name), "
+                          "configuration = COALESCE($4::jsonb, configuration), "
+                          "is_default = is_default OR $5::boolean, "
+                          "quota_bytes = CASE WHEN $6::boolean THEN $7::bigint ELSE quota_bytes "
+                          "END, status = COALESCE($8, status), updated_at = now() "
+                          "WHERE id = $1 AND account_id = $2 RETURNING " ROW_COLUMNS,
+                          row->id, account, json_string_value(json_object_get(body, "name")),
+                          stored, json_is_true(def) ? "true" : "false", quota ? "true" : "false",
+                          quota_text(req, quota),
+                          json_string_value(json_object_get(body, "status")))) != PN_OK ||
         (rc = pn_host_->db_commit(req)) != PN_OK) {
         pn_host_->db_rollback(req);
         return rc;
@@ -364,7 +412,7 @@ storage_delete(pn_req_t *req)
                        "first");
     if ((rc = pn_host_->db_begin(req)) != PN_OK)
         return rc;
-    if ((rc = lock_defaults(req, false)) != PN_OK ||
+    if ((rc = lock_defaults(req, account_of(req), false)) != PN_OK ||
         (rc = pn_db_query(req, &rows,
                           "DELETE FROM file_storages WHERE id = $1 AND account_id = $2 "
                           "AND NOT is_default AND used_bytes = 0 AND files_count = 0 "
@@ -425,14 +473,18 @@ storage_test(pn_req_t *req)
 
 const pn_route_t storage_routes[] = {
     {PN_GET, "/api/v1/storage", "storage.configs.read", storage_list,
-     "List this account's storage configurations (the default first)", 0, NULL, list_schema, 0},
+     "List this account's storage configurations (the default first); another account's with "
+     "?account_id= and admin.storage.read",
+     0, NULL, list_schema, 0},
     {PN_POST, "/api/v1/storage", "storage.configs.create", storage_create,
      "Create a storage configuration", 65536, create_schema, storage_schema, 0},
     {PN_GET, "/api/v1/storage/:id", "storage.configs.read", storage_show,
-     "Show a storage configuration (credentials masked)", 0, NULL, storage_schema, 0},
+     "Show a storage configuration (credentials masked); ?account_id= with admin.storage.read", 0,
+     NULL, storage_schema, 0},
     {PN_PATCH, "/api/v1/storage/:id", "storage.configs.update", storage_update,
-     "Change a storage configuration (configuration fields are merged)", 65536, update_schema,
-     storage_schema, 0},
+     "Change a storage configuration (configuration fields are merged); name, quota and status "
+     "of another account's with ?account_id= and admin.storage.manage",
+     65536, update_schema, storage_schema, 0},
     {PN_DELETE, "/api/v1/storage/:id", "storage.configs.delete", storage_delete,
      "Delete a storage configuration that holds no files and is not the default", 0, NULL, NULL, 0},
     {PN_POST, "/api/v1/storage/:id/test", "storage.configs.test", storage_test,

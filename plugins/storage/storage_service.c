@@ -146,6 +146,18 @@ storage_row_load(pn_req_t *req, const char *id, storage_row_t **out)
         }
         return pn_fail(req, PN_E_NOTFOUND, "this account has no default storage");
     }
+    return storage_row_load_in(req, account, id, out);
+}
+
+int
+storage_row_load_in(pn_req_t *req, const char *account, const char *id, storage_row_t **out)
+{
+    pn_rows_t *rows;
+    int rc;
+
+    *out = NULL;
+    if (!storage_is_uuid(id))
+        return pn_fail(req, PN_E_NOTFOUND, "storage not found");
     rc = pn_db_query(req, &rows,
                      "SELECT " ROW_COLUMNS " FROM file_storages "
                      "WHERE id = $1 AND ($2::uuid IS NULL OR account_id = $2)",

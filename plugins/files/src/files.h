@@ -31,6 +31,13 @@ extern files_cfg_t files_cfg;
 extern const pn_storage_vt_t *files_st;
 
 #define FILES_QUEUE "file_processing"
+#define FILES_ADMIN_READ "admin.files.read"
+#define FILES_ADMIN_MANAGE "admin.files.manage"
+
+/* files_scope.c: the account a handler works in (*account): the caller's, or the one
+ * ?account_id= names when the caller holds admin.files.read (manage = false) or
+ * admin.files.manage. 422 for a malformed id, 403 without the permission. */
+int files_scope_account(pn_req_t *req, bool manage, const char **account);
 #define FILES_CHANNEL "files.files"
 
 /* ---- files_store.c: reservations, blobs, commits ---- */

@@ -75,13 +75,16 @@ like_pattern(pn_req_t *req, const char *s)
 static int
 list(pn_req_t *req, bool trash)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     q_t q = {.n = 0};
     const char *v;
     long page = 1, per = 25;
     pn_rows_t *rows;
     int rc;
 
+    if (src != PN_OK)
+        return src;
     q.where = pn_req_printf(req, "f.account_id = %s AND f.deleted_at IS %s",
                             add_param(req, &q, account), trash ? "NOT NULL" : "NULL");
     if (!(v = pn_req_query(req, "include_derivatives")) || strcmp(v, "true") != 0)
@@ -188,12 +191,16 @@ files_h_trash(pn_req_t *req)
 int
 files_h_show(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     const char *id = pn_req_param(req, "id");
-    json_t *f = files_file_get(req, account, id, pn_req_query(req, "include_deleted") != NULL);
+    json_t *f;
     pn_rows_t *rows;
 
-    if (f == NULL)
+    if (src != PN_OK)
+        return src;
+    if ((f = files_file_get(req, account, id, pn_req_query(req, "include_deleted") != NULL)) ==
+        NULL)
         return PN_E_NOTFOUND;
     int rc = pn_db_query(req, &rows,
                          "SELECT id, version_number, file_size, content_type, checksum_sha256, "
@@ -256,13 +263,22 @@ files_h_update(pn_req_t *req)
 int
 files_h_delete(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, true, &account);
     const char *id = pn_req_param(req, "id");
     const char *perm = pn_req_query(req, "permanent");
     bool permanent = perm && strcmp(perm, "true") == 0;
     pn_rows_t *rows;
     int rc, removed;
 
+    if (src != PN_OK)
+        return src;
+    /* Blobs are removed through the caller's own storages; another account's files go to
+     * its trash and its sweeper. */
+    if (permanent && strcmp(account, DB->req_account_id(req)) != 0) {
+        pn_fail_field(req, "permanent", "another account's files can only be moved to the trash");
+        return pn_fail(req, PN_E_INVALID, "invalid query parameter permanent");
+    }
     if (!files_is_uuid(id))
         return pn_fail(req, PN_E_NOTFOUND, "file not found");
     if (!permanent) {
@@ -301,10 +317,13 @@ files_h_delete(pn_req_t *req)
 int
 files_h_restore(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, true, &account);
     const char *id = pn_req_param(req, "id");
     pn_rows_t *rows;
 
+    if (src != PN_OK)
+        return src;
     if (!files_is_uuid(id))
         return pn_fail(req, PN_E_NOTFOUND, "file not found");
     int rc = pn_db_query(req, &rows,
@@ -355,8 +374,12 @@ files_h_trash_empty(pn_req_t *req)
 int
 files_h_stats(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     pn_rows_t *rows;
+
+    if (src != PN_OK)
+        return src;
     int rc = pn_db_query(
         req, &rows,
         "SELECT (SELECT count(*) FROM file_objects WHERE account_id = $1 AND deleted_at IS NULL) "
@@ -383,11 +406,14 @@ files_h_stats(pn_req_t *req)
 int
 files_h_versions(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     const char *id = pn_req_param(req, "id");
-    json_t *f = files_file_get(req, account, id, false);
+    json_t *f = src == PN_OK ? files_file_get(req, account, id, false) : NULL;
     pn_rows_t *rows;
 
+    if (src != PN_OK)
+        return src;
     if (f == NULL)
         return PN_E_NOTFOUND;
     json_decref(f);
@@ -436,14 +462,19 @@ files_h_version_restore(pn_req_t *req)
 int
 files_h_tags_list(pn_req_t *req)
 {
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     pn_rows_t *rows;
+
+    if (src != PN_OK)
+        return src;
     int rc = pn_db_query(req, &rows,
                          "SELECT t.id, t.name, t.color, t.description, t.created_at, "
                          "(SELECT count(*) FROM file_object_tags ot JOIN file_objects f ON "
                          "f.id = ot.file_object_id WHERE ot.file_tag_id = t.id "
                          "AND f.deleted_at IS NULL) AS files_count "
                          "FROM file_tags t WHERE t.account_id = $1 ORDER BY t.name",
-                         DB->req_account_id(req));
+                         account);
     return rc == PN_OK ? pn_reply_ok(req, DB->rows_json(rows)) : rc;
 }
 

@@ -49,6 +49,8 @@ static const pn_perm_t perms[] = {
     {"files.shares.create", "Create and revoke share links", "Files"},
     {"files.versions.create", "Upload and restore file versions", "Files"},
     {"files.tags.manage", "Add and remove tags", "Files"},
+    {FILES_ADMIN_READ, "Read another account's files, trash, usage (?account_id=)", "Files"},
+    {FILES_ADMIN_MANAGE, "Trash and restore another account's files (?account_id=)", "Files"},
     PN_PERM_END,
 };
 

@@ -175,8 +175,9 @@ version_row(pn_req_t *req, const char *account, const char *file_id, const char 
     }
     int rc =
         pn_db_query(req, &rows,
-                    "SELECT f.id, f.filename, v.id AS version_id, v.storage_id, v.storage_key, "
-                    "v.file_size, v.content_type FROM file_objects f JOIN file_versions v ON "
+                    "SELECT f.id, f.filename, f.parent_file_id, v.id AS version_id, v.storage_id, "
+                    "v.storage_key, v.file_size, v.content_type FROM file_objects f "
+                    "JOIN file_versions v ON "
                     "v.id = COALESCE($3::uuid, f.current_version_id) AND v.file_object_id = f.id "
                     "WHERE f.id = $1 AND f.account_id = $2 AND f.deleted_at IS NULL",
                     file_id, account, version_id);
@@ -189,18 +190,35 @@ version_row(pn_req_t *req, const char *account, const char *file_id, const char 
     return pn_host_->req_keep_json(req, files_row0(req, rows));
 }
 
+/*
+ * Whether this request is a download worth counting: a whole GET asked for as an attachment.
+ * An inline request is a preview (even when an active type is then sent as an attachment),
+ * a range is a part of a download counted once, and a derivative (thumbnail, poster) is only
+ * ever shown. A failed count never fails the download.
+ */
+static void
+count_download(pn_req_t *req, json_t *v, const char *disposition)
+{
+    if (pn_host_->req_method(req) != PN_GET || pn_req_header(req, "Range") != NULL ||
+        (disposition && strcmp(disposition, "inline") == 0) || files_str(v, "parent_file_id"))
+        return;
+    pn_db_query(req, NULL,
+                "UPDATE file_objects SET download_count = download_count + 1, "
+                "last_accessed_at = now() WHERE id = $1",
+                files_str(v, "id"));
+}
+
 static int
 serve_row(pn_req_t *req, const char *account, json_t *v, bool count)
 {
-    if (count && pn_host_->req_method(req) == PN_GET && pn_req_header(req, "Range") == NULL)
-        pn_db_query(req, NULL,
-                    "UPDATE file_objects SET download_count = download_count + 1, "
-                    "last_accessed_at = now() WHERE id = $1",
-                    files_str(v, "id"));
-    return files_serve(
-        req, account, files_str(v, "storage_id"), files_str(v, "storage_key"),
-        files_str(v, "version_id"), (uint64_t)json_integer_value(json_object_get(v, "file_size")),
-        files_str(v, "content_type"), files_str(v, "filename"), pn_req_query(req, "disposition"));
+    const char *disposition = pn_req_query(req, "disposition");
+
+    if (count)
+        count_download(req, v, disposition);
+    return files_serve(req, account, files_str(v, "storage_id"), files_str(v, "storage_key"),
+                       files_str(v, "version_id"),
+                       (uint64_t)json_integer_value(json_object_get(v, "file_size")),
+                       files_str(v, "content_type"), files_str(v, "filename"), disposition);
 }
 
 int
@@ -284,8 +302,10 @@ files_h_signed_download(pn_req_t *req)
     if (exp < (long long)time(NULL))
         return pn_fail(req, PN_E_GONE, "this link has expired");
     int rc = pn_db_query(req, &rows,
-                         "SELECT f.id, f.account_id, f.filename, v.id AS version_id, v.storage_id, "
-                         "v.storage_key, v.file_size, v.content_type FROM file_objects f "
+                         "SELECT f.id, f.account_id, f.filename, f.parent_file_id, "
+                         "v.id AS version_id, v.storage_id, v.storage_key, v.file_size, "
+                         "v.content_type, (v.id = f.current_version_id) AS current "
+                         "FROM file_objects f "
                          "JOIN file_versions v ON v.file_object_id = f.id AND v.id = $2 "
                          "WHERE f.id = $1 AND f.deleted_at IS NULL",
                          fid, vid);
@@ -294,6 +314,9 @@ files_h_signed_download(pn_req_t *req)
     if (pn_rows_count(rows) == 0)
         return pn_fail(req, PN_E_NOTFOUND, "not found");
     json_t *v = pn_host_->req_keep_json(req, files_row0(req, rows));
+    /* The UI's download button is a signed URL of the current version. */
+    if (json_is_true(json_object_get(v, "current")))
+        count_download(req, v, disp);
     return files_serve(req, files_str(v, "account_id"), files_str(v, "storage_id"),
                        files_str(v, "storage_key"), vid,
                        (uint64_t)json_integer_value(json_object_get(v, "file_size")),

@@ -103,11 +103,14 @@ files_h_share_create(pn_req_t *req)
 int
 files_h_shares_list(pn_req_t *req)
 {
-    const char *account = DB->req_account_id(req);
+    const char *account = NULL;
+    int src = files_scope_account(req, false, &account);
     const char *id = pn_req_param(req, "id");
     pn_rows_t *rows;
-    json_t *f = files_file_get(req, account, id, false);
+    json_t *f = src == PN_OK ? files_file_get(req, account, id, false) : NULL;
 
+    if (src != PN_OK)
+        return src;
     if (f == NULL)
         return PN_E_NOTFOUND;
     json_decref(f);
@@ -157,15 +160,18 @@ token_ok(const char *t)
     return true;
 }
 
-/* The client's address without the port ("1.2.3.4:5678", "[::1]:5678"): the per-address
- * counter must not reset with every new connection. */
+/* The client's address without the port: the per-address counter must not reset with every
+ * new connection, and behind a reverse proxy it must name the client, not the proxy (the
+ * kernel reads X-Forwarded-For from http.trusted_proxies only). */
 static const char *
 peer_addr(pn_req_t *req)
 {
-    const char *p = DB->req_peer(req);
-    const char *end;
+    const char *p, *end;
 
-    if (p == NULL)
+    if (PN_HOST_HAS(DB, req_client_ip) && (p = DB->req_client_ip(req)) != NULL)
+        return p;
+    /* An older server: the TCP peer ("1.2.3.4:5678", "[::1]:5678"). */
+    if ((p = DB->req_peer(req)) == NULL)
         return "unknown";
     if (p[0] == '[' && (end = strchr(p, ']')) != NULL)
         return pn_req_printf(req, "%.*s", (int)(end - p - 1), p + 1);
@@ -257,6 +263,13 @@ files_h_public_share(pn_req_t *req)
             return rc;
         if (pn_rows_count(rows) == 0)
             return pn_fail(req, PN_E_GONE, "this share's download limit is reached");
+        /* A share download (always an attachment) is a download of the file too; ranges
+         * are parts of one. */
+        if (pn_req_header(req, "Range") == NULL)
+            pn_db_query(req, NULL,
+                        "UPDATE file_objects SET download_count = download_count + 1, "
+                        "last_accessed_at = now() WHERE id = $1",
+                        files_str(s, "file_id"));
     }
     return files_serve(req, files_str(s, "account_id"), files_str(s, "storage_id"),
                        files_str(s, "storage_key"), files_str(s, "version_id"),

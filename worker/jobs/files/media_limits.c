@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vips/vips.h>
+/* after vips.h, which it needs */
+#include <vips/vector.h>
 
 #include "media.h"
 
@@ -137,6 +139,9 @@ fm_init(char *err, size_t errlen)
     /* Jobs are independent: caching operations only keeps other jobs' pixels alive. */
     vips_cache_set_max(0);
     vips_concurrency_set(1);
+    /* No ORC run-time code generation: liborc writes its JIT code to an executable temporary
+     * file in $HOME or $TMPDIR (outside the job's directory, seen under strace) and maps it. */
+    vips_vector_set_enabled(FALSE);
     g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet, NULL);
     av_log_set_level(AV_LOG_QUIET);
     done = 1;

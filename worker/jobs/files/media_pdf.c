@@ -470,12 +470,15 @@ fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen)
     const buf_t *b = &pdf->f;
     const uint8_t *h = len >= 8 ? memmem(b->p, len < 1024 ? len : 1024, "%PDF-", 5) : NULL;
     if (!h) {
+        free(pdf);
         snprintf(err, errlen, "not a PDF file");
         return -1;
     }
     char ver[8];
-    size_t vl = strspn((const char *)h + 5, "0123456789.");
-    snprintf(ver, sizeof ver, "%.*s", (int)(vl < 4 ? vl : 4), (const char *)h + 5);
+    size_t vl = 0, left = len - (size_t)(h - b->p) - 5; /* the data is not NUL-terminated */
+    while (vl < left && vl < 4 && ((h[5 + vl] >= '0' && h[5 + vl] <= '9') || h[5 + vl] == '.'))
+        vl++;
+    snprintf(ver, sizeof ver, "%.*s", (int)vl, (const char *)h + 5);
     json_object_set_new(out, "version", json_string(ver));
     val_t t, ref, obj, v;
     buf_t in, in2;
@@ -504,7 +507,7 @@ fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen)
         obj.type == V_DICT) {
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             val_t s;
-            char str[1024], d[64];
+            char str[1024], d[sizeof str];
             if (!dict_get(&in, &obj, keys[k][0], &v) || !resolve(pdf, &in, &v, &in2, &s) ||
                 (s.type != V_STR && s.type != V_HEX))
                 continue;

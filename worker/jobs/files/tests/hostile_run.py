@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""test_media_hostile (RELIABILITY C18/C20): every hostile file through every job of the local
+mode (pn-media), one process per job in its own temporary job directory, under
+`strace -f -e trace=open,openat,openat2,connect,socket,execve`:
+  - no crash (exit 0 or 1 with a message), within the deadline;
+  - peak RSS of the job process (wait4 ru_maxrss) under the bound given (MiB);
+  - no open of a path outside the job directory that a benign run of the same job does not
+    make too (the dynamic loader and library start-up), no connect, no socket, no exec;
+  - a loopback canary listener named by generated HLS/concat files sees 0 connections;
+  - a slow-probe file (a Matroska segment of unknown size over 3 GiB of sparse zeros, which
+    the demuxer resyncs through byte by byte) stopped by the wall-clock deadline.
+usage: hostile_run.py PN_MEDIA HOSTILE_DIR GOOD_DIR RSS_MIB"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PN, BAD, GOOD, RSS_MIB = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+JOBS = ("thumbnail", "metadata", "video", "audio")
+BENIGN = {"thumbnail": "jpeg_exif.jpg", "metadata": "jpeg_exif.jpg", "video": "video.mp4",
+          "audio": "audio.mp3"}
+DEADLINE = 5.0  # av_deadline for these runs; a job must end within it plus start-up
+# LeakSanitizer cannot run under ptrace; a small quarantine keeps an ASan build's RSS close to
+# what the job itself holds, so the same bound applies to sanitized and release builds.
+ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:quarantine_size_mb=8:malloc_context_size=4")
+failures = []
+passed = 0
+
+
+def check(ok, what):
+    global passed
+    if ok:
+        passed += 1
+    else:
+        failures.append(what)
+        print("FAIL: " + what, flush=True)
+
+
+if not shutil.which("strace"):
+    sys.exit("test_media_hostile: strace is not installed (apt-get install strace)")
+
+OPEN = re.compile(r'^\d+\s+(?:open|openat|openat2)\((?:AT_FDCWD, |\d+, )?"((?:[^"\\]|\\.)*)"')
+
+
+def run(job, src, name=None, extra=(), trace=True):
+    """One job on a copy of src in a fresh job dir: (exit, wall s, peak KiB, stderr, opens
+    outside the job dir, forbidden calls)."""
+    jd = tempfile.mkdtemp(prefix="pn-job-")
+    try:
+        inp = os.path.join(jd, name or os.path.basename(src))
+        if os.path.getsize(src) > (64 << 20):
+            os.link(src, inp) if os.stat(src).st_dev == os.stat(jd).st_dev else \
+                shutil.copyfile(src, inp)
+        else:
+            shutil.copyfile(src, inp)
+        out = os.path.join(jd, "out")
+        cmd = [PN, "--run", job, "--set", "av_deadline=%g" % DEADLINE, *extra, "--out", out, inp]
+        tr = os.path.join(jd, "strace.txt")
+        if trace:
+            cmd = ["strace", "-f", "-qq", "-e", "trace=open,openat,openat2,connect,socket,execve",
+                   "-o", tr] + cmd
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
+                             cwd=jd)
+        err = p.stderr.read().decode(errors="replace")
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+        code = os.waitstatus_to_exitcode(status)
+        opens, bad = set(), []
+        if trace:
+            for line in open(tr, errors="replace"):
+                m = OPEN.match(line)
+                if m:
+                    path = os.path.normpath(m.group(1))
+                    if not (path == jd or path.startswith(jd + "/")):
+                        opens.add(path)
+                elif re.match(r"^\d+\s+(connect|socket)\(", line):
+                    bad.append(line.strip())
+                elif re.match(r"^\d+\s+execve\(", line) and PN not in line:
+                    bad.append(line.strip())
+        return code, wall, ru.ru_maxrss, err.strip(), opens, bad
+    finally:
+        shutil.rmtree(jd, ignore_errors=True)
+
+
+SYSTEM = ("/etc/ld.so.cache", "/lib/", "/lib64/", "/usr/lib/", "/usr/share/", "/proc/",
+          "/sys/devices/system/", "/dev/urandom", "/etc/gcrypt/", "/usr/local/lib/",
+          "/etc/ImageMagick-6/")
+
+# What the process opens whatever the input: the baseline of each job on a benign file.
+baseline = {}
+for job in JOBS:
+    code, wall, rss, err, opens, bad = run(job, os.path.join(GOOD, BENIGN[job]))
+    check(code == 0, "benign %s run exited %d: %s" % (job, code, err[:200]))
+    check(not bad, "benign %s run: %s" % (job, bad[:3]))
+    outside = sorted(p for p in opens if not p.startswith(SYSTEM))
+    check(not outside, "benign %s run opened %s" % (job, outside[:5]))
+    baseline[job] = opens
+    print("baseline %-9s %5.2f s %6.1f MiB, %d system paths" % (job, wall, rss / 1024,
+                                                               len(opens)), flush=True)
+
+# The canary: generated files that point at a loopback listener.
+canary = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+canary.bind(("127.0.0.1", 0))
+canary.listen(16)
+canary.setblocking(False)
+port = canary.getsockname()[1]
+extra_dir = tempfile.mkdtemp(prefix="pn-hostile-")
+url = "http://127.0.0.1:%d/c" % port
+with open(os.path.join(extra_dir, "hls_canary.m3u8"), "w") as f:
+    f.write("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n%s.ts\n#EXT-X-ENDLIST\n" % url)
+with open(os.path.join(extra_dir, "concat_canary.mp4"), "w") as f:
+    f.write("ffconcat version 1.0\nfile %s.mp4\nfile concat:/etc/passwd\n" % url)
+with open(os.path.join(extra_dir, "hls_canary.mp3"), "w") as f:
+    f.write("#EXTM3U\n#EXTINF:1.0,\nconcat:%s.ts|/etc/passwd\n#EXT-X-ENDLIST\n" % url)
+
+files = [os.path.join(BAD, n) for n in sorted(os.listdir(BAD)) if not n.startswith(".")]
+files += [os.path.join(extra_dir, n) for n in sorted(os.listdir(extra_dir))]
+check(len(files) >= 28, "hostile corpus has %d files" % len(files))
+worst = (0, "")
+for f in files:
+    for job in JOBS:
+        code, wall, rss, err, opens, bad = run(job, f)
+        tag = "%s on %s" % (job, os.path.basename(f))
+        check(code in (0, 1), "%s: exit %d (crash?) %s" % (tag, code, err[-300:]))
+        if job != "metadata":
+            check(code == 1 and "pn-media:" in err, "%s: accepted or no message" % tag)
+        check(wall < DEADLINE + 10, "%s: took %.1f s under strace" % (tag, wall))
+        check(rss <= RSS_MIB * 1024, "%s: peak RSS %.1f MiB over %d" % (tag, rss / 1024,
+                                                                         RSS_MIB))
+        stray = sorted(opens - baseline[job])
+        check(not stray, "%s: opened outside the job dir: %s" % (tag, stray[:5]))
+        check(not bad, "%s: %s" % (tag, bad[:3]))
+        worst = max(worst, (rss, tag))
+try:
+    conn, _ = canary.accept()
+    check(False, "the canary on port %d was connected to" % port)
+except BlockingIOError:
+    check(True, "canary")
+canary.close()
+shutil.rmtree(extra_dir, ignore_errors=True)
+print("hostile: %d files x %d jobs, peak RSS at most %.1f MiB (%s), bound %d MiB" %
+      (len(files), len(JOBS), worst[0] / 1024, worst[1], RSS_MIB), flush=True)
+
+# Slow probe: sparse, costs no disk; the deadline (not the file's end) stops it.
+slow_dir = tempfile.mkdtemp(prefix="pn-slow-")
+try:
+    slow = os.path.join(slow_dir, "slow.mkv")
+    # The EBML header of a real WebM, then a Segment of unknown size and nothing in it.
+    real = open(os.path.join(GOOD, "video.webm"), "rb").read()
+    seg = real.find(bytes.fromhex("18538067"))
+    check(seg > 0, "video.webm has a Segment")
+    with open(slow, "wb") as f:
+        f.write(real[:seg + 4] + bytes.fromhex("01ffffffffffffff"))
+        f.truncate(3 << 30)
+    for job in ("video", "audio"):
+        code, wall, rss, err, opens, bad = run(job, slow, trace=False,
+                                               extra=("--set", "av_deadline=2"))
+        print("slow probe %s: %.2f s, exit %d: %s" % (job, wall, code, err), flush=True)
+        check(code == 1 and "deadline" in err, "slow probe %s: not stopped by the deadline: %s"
+              % (job, err))
+        check(wall < 2 + 3, "slow probe %s: %.2f s, the deadline is 2 s" % (job, wall))
+        check(rss <= RSS_MIB * 1024, "slow probe %s: peak RSS %.1f MiB" % (job, rss / 1024))
+finally:
+    shutil.rmtree(slow_dir, ignore_errors=True)
+
+print("%d passed, %d failed" % (passed, len(failures)))
+sys.exit(1 if failures else 0)

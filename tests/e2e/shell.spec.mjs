@@ -225,8 +225,20 @@ await step('API key: created with some permissions, shown once, works, revoked',
   await page.getByRole('button', { name: 'Done' }).click();
   const row = page.getByRole('row', { name: /e2e key/ });
   check(!(await row.textContent()).includes(key), 'the list shows the key masked');
-  page.once('dialog', (d) => d.accept());
-  await row.getByRole('button', { name: 'Revoke key e2e key' }).click();
+  // The shared confirmation dialog: Escape cancels (focus back on the trigger), then confirm.
+  const revokeBtn = row.getByRole('button', { name: 'Revoke key e2e key' });
+  await revokeBtn.click();
+  const ask = page.getByRole('alertdialog', { name: 'Revoke API key' });
+  await ask.waitFor();
+  check(await ask.getByRole('button', { name: 'Cancel' }).evaluate((el) => el === document.activeElement), 'the confirmation opens with Cancel focused');
+  await shot(page, '19-confirm-revoke');
+  await axe(page, 'confirmation dialog');
+  await page.keyboard.press('Escape');
+  await ask.waitFor({ state: 'detached' });
+  check(await revokeBtn.evaluate((el) => el === document.activeElement), 'Escape closes it and returns the focus to the button');
+  check((await api('GET', '/api/v1/auth/me', { token: key })).status === 200, 'cancelled: the key still works');
+  await revokeBtn.click();
+  await ask.getByRole('button', { name: 'Revoke key' }).click();
   await page.getByText('Key "e2e key" revoked').waitFor();
   const gone = await api('GET', '/api/v1/auth/me', { token: key });
   check(gone.status === 401, `the revoked key is refused (${gone.status})`);

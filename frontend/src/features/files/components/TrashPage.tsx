@@ -5,6 +5,7 @@ import { perms } from '@/shared/auth/permissions';
 import { useNotifications } from '@/shared/notifications/NotificationContext';
 import { PageContainer } from '@/shared/components/PageContainer';
 import { Button } from '@/shared/components/Button';
+import { useConfirm } from '@/shared/components/ConfirmDialog';
 import { EmptyState, Loading, NotAvailable } from '@/shared/components/Feedback';
 import { filesService } from '../services/filesService';
 import { useFileList } from '../hooks/useFileList';
@@ -14,6 +15,7 @@ import type { FileRecord } from '../types';
 export default function TrashPage() {
   const { can } = useSession();
   const { showNotification, notifyError } = useNotifications();
+  const { confirm, dialog: confirmDialog } = useConfirm();
   const list = useFileList({ sort: 'deleted_at', order: 'desc' }, true);
   const mayDelete = can(perms.filesDelete);
 
@@ -27,7 +29,7 @@ export default function TrashPage() {
     }
   };
   const purge = async (f: FileRecord): Promise<void> => {
-    if (!window.confirm(`Delete ${f.filename} for good? This cannot be undone.`)) return;
+    if (!(await confirm({ title: 'Delete for good', message: `Delete ${f.filename} for good? This cannot be undone.`, confirmLabel: 'Delete for good' }))) return;
     try {
       await filesService.purge(f.id);
       showNotification(`${f.filename} deleted for good`, 'success');
@@ -37,7 +39,7 @@ export default function TrashPage() {
     }
   };
   const empty = async (): Promise<void> => {
-    if (!window.confirm('Delete every file in the trash for good?')) return;
+    if (!(await confirm({ title: 'Empty the trash', message: 'Delete every file in the trash for good? This cannot be undone.', confirmLabel: 'Empty trash' }))) return;
     try {
       let more = true;
       let n = 0;
@@ -87,6 +89,7 @@ export default function TrashPage() {
           }
         />
       ) : null}
+      {confirmDialog}
     </PageContainer>
   );
 }

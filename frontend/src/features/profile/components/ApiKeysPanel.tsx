@@ -6,6 +6,7 @@ import { useSession } from '@/shared/auth/AuthContext';
 import { useNotifications } from '@/shared/notifications/NotificationContext';
 import { useAsync } from '@/shared/hooks/useAsync';
 import { Button } from '@/shared/components/Button';
+import { useConfirm } from '@/shared/components/ConfirmDialog';
 import { Checkbox, TextField } from '@/shared/components/Field';
 import { Dialog } from '@/shared/components/Dialog';
 import { CopyButton } from '@/shared/components/CopyButton';
@@ -17,6 +18,7 @@ import type { ApiKey } from '../types';
 export function ApiKeysPanel() {
   const { me } = useSession();
   const { showNotification, notifyError } = useNotifications();
+  const { confirm, dialog: confirmDialog } = useConfirm();
   const keys = useAsync(() => profileService.apiKeys(), []);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
@@ -53,7 +55,7 @@ export function ApiKeysPanel() {
   };
 
   const revoke = async (k: ApiKey): Promise<void> => {
-    if (!window.confirm(`Revoke the key "${k.name}"? Programs using it stop working at once.`)) return;
+    if (!(await confirm({ title: 'Revoke API key', message: `Revoke the key "${k.name}"? Programs using it stop working at once.`, confirmLabel: 'Revoke key' }))) return;
     try {
       await profileService.revokeApiKey(k.id);
       showNotification(`Key "${k.name}" revoked`, 'success');
@@ -142,6 +144,7 @@ export function ApiKeysPanel() {
         </code>
         <CopyButton text={created?.key ?? ''} label="Copy key" />
       </Dialog>
+      {confirmDialog}
     </div>
   );
 }

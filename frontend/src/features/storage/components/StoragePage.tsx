@@ -7,6 +7,7 @@ import { useNotifications } from '@/shared/notifications/NotificationContext';
 import { useAsync } from '@/shared/hooks/useAsync';
 import { PageContainer } from '@/shared/components/PageContainer';
 import { Button } from '@/shared/components/Button';
+import { useConfirm } from '@/shared/components/ConfirmDialog';
 import { Checkbox, SelectField, TextField } from '@/shared/components/Field';
 import { Dialog } from '@/shared/components/Dialog';
 import { EmptyState, Loading, NotAvailable, StatusBadge, toneOf } from '@/shared/components/Feedback';
@@ -41,6 +42,7 @@ function Usage({ s }: { s: StorageConfig }) {
 export default function StoragePage() {
   const { can } = useSession();
   const { showNotification, notifyError } = useNotifications();
+  const { confirm, dialog: confirmDialog } = useConfirm();
   const list = useAsync(() => storageService.list(), []);
   const [editing, setEditing] = useState<StorageConfig | 'new' | null>(null);
   const [draft, setDraft] = useState<Draft>(blank);
@@ -100,7 +102,7 @@ export default function StoragePage() {
   };
 
   const remove = async (s: StorageConfig): Promise<void> => {
-    if (!window.confirm(`Delete the storage configuration ${s.name}?`)) return;
+    if (!(await confirm({ title: 'Delete storage configuration', message: `Delete the storage configuration ${s.name}?`, confirmLabel: 'Delete configuration' }))) return;
     try {
       await storageService.remove(s.id);
       showNotification(`Storage ${s.name} deleted`, 'success');
@@ -202,6 +204,7 @@ export default function StoragePage() {
           )}
         </form>
       </Dialog>
+      {confirmDialog}
     </PageContainer>
   );
 }

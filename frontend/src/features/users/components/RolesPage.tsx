@@ -7,6 +7,7 @@ import { useNotifications } from '@/shared/notifications/NotificationContext';
 import { useAsync } from '@/shared/hooks/useAsync';
 import { PageContainer } from '@/shared/components/PageContainer';
 import { Button } from '@/shared/components/Button';
+import { useConfirm } from '@/shared/components/ConfirmDialog';
 import { Checkbox, TextField } from '@/shared/components/Field';
 import { Dialog } from '@/shared/components/Dialog';
 import { Loading, NotAvailable, StatusBadge } from '@/shared/components/Feedback';
@@ -17,6 +18,7 @@ import type { Role } from '../types';
 export default function RolesPage() {
   const { can, me } = useSession();
   const { showNotification, notifyError } = useNotifications();
+  const { confirm, dialog: confirmDialog } = useConfirm();
   const manage = can(perms.rolesManage);
   const roles = useAsync(() => rolesService.list(), []);
   const registry = useAsync(() => rolesService.registry(), []);
@@ -90,7 +92,7 @@ export default function RolesPage() {
   };
 
   const remove = async (): Promise<void> => {
-    if (!selected || !window.confirm(`Delete the role ${selected.name}?`)) return;
+    if (!selected || !(await confirm({ title: 'Delete role', message: `Delete the role ${selected.name}? Users lose the permissions it gives them.`, confirmLabel: 'Delete role' }))) return;
     try {
       await rolesService.remove(selected.id);
       showNotification(`Role ${selected.name} deleted`, 'success');
@@ -209,6 +211,7 @@ export default function RolesPage() {
           <TextField label="Description" maxLength={1000} value={newDesc} onChange={(e) => setNewDesc(e.target.value)} />
         </form>
       </Dialog>
+      {confirmDialog}
     </PageContainer>
   );
 }

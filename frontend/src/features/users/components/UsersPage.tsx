@@ -8,6 +8,7 @@ import { useNotifications } from '@/shared/notifications/NotificationContext';
 import { useAsync } from '@/shared/hooks/useAsync';
 import { PageContainer } from '@/shared/components/PageContainer';
 import { Button } from '@/shared/components/Button';
+import { useConfirm } from '@/shared/components/ConfirmDialog';
 import { Checkbox, SelectField, TextField } from '@/shared/components/Field';
 import { Dialog } from '@/shared/components/Dialog';
 import { EmptyState, Loading, NotAvailable, StatusBadge, toneOf } from '@/shared/components/Feedback';
@@ -41,6 +42,7 @@ function RolePicker({ roles, chosen, onChange }: { roles: Role[]; chosen: Set<st
 export default function UsersPage() {
   const { can, me } = useSession();
   const { showNotification, notifyError } = useNotifications();
+  const { confirm, dialog: confirmDialog } = useConfirm();
   const manage = can(perms.usersManage);
   const [filters, setFilters] = useState<UserFilters>({ page: 1, per_page: 25 });
   const [q, setQ] = useState('');
@@ -102,7 +104,7 @@ export default function UsersPage() {
   };
 
   const remove = async (u: User): Promise<void> => {
-    if (!window.confirm(`Delete the user ${u.email}? This cannot be undone.`)) return;
+    if (!(await confirm({ title: 'Delete user', message: `Delete the user ${u.email}? This cannot be undone.`, confirmLabel: 'Delete user' }))) return;
     try {
       await usersService.remove(u.id);
       showNotification(`User ${u.email} deleted`, 'success');
@@ -260,6 +262,7 @@ export default function UsersPage() {
           <RolePicker roles={roles.data ?? []} chosen={chosen} onChange={setChosen} />
         </form>
       </Dialog>
+      {confirmDialog}
     </PageContainer>
   );
 }

@@ -14,6 +14,7 @@
 #include "pcache.h"
 #include "signin.h"
 
+#include "../core/envelope.h"
 #include "../core/log.h"
 
 const pn_perm_t pnk_auth_perms[] = {
@@ -202,8 +203,9 @@ load_profile(pn_req_t *req, json_t **out)
     return *out ? PN_OK : pnk_fail(req, PN_E_INTERNAL, "out of memory");
 }
 
-/* The profile comes from the principal cache when it can: /auth/me is what every client
- * calls first and polls, and its rows change only through routes that drop the cache. */
+/* The reply comes from the principal cache when it can: /auth/me is what every client calls
+ * first and polls, and its rows change only through routes that drop the cache. Only for
+ * signed-in users: an API key's permissions are its own, not its owner's. */
 static int
 me(pn_req_t *req)
 {
@@ -211,19 +213,17 @@ me(pn_req_t *req)
     /* An API key sees its owner, with the key's own effective permissions. */
     if ((p->kind != PNK_PRINCIPAL_USER && p->kind != PNK_PRINCIPAL_APIKEY) || !p->user_id)
         return pnk_fail(req, PN_E_UNAUTH, "user token required");
-    const char *cached = pnk_pcache_get_profile(p->user_id, p->account_id, req->arena);
-    json_t *data = cached ? json_loads(cached, 0, NULL) : NULL;
-    if (data == NULL) {
-        uint64_t gen = pnk_pcache_generation();
-        int rc = load_profile(req, &data);
-        if (rc != PN_OK)
-            return rc;
-        char *text = json_dumps(data, JSON_COMPACT);
-        if (text)
-            pnk_pcache_put_profile(p->user_id, p->account_id, gen, text);
-        free(text);
-    }
+    bool cacheable = p->kind == PNK_PRINCIPAL_USER;
+    const char *cached =
+        cacheable ? pnk_pcache_get_profile(p->user_id, p->account_id, req->arena) : NULL;
+    if (cached)
+        return pnk_reply_raw(req, 200, "application/json", cached, strlen(cached));
 
+    uint64_t gen = pnk_pcache_generation();
+    json_t *data = NULL;
+    int rc = load_profile(req, &data);
+    if (rc != PN_OK)
+        return rc;
     json_t *perms;
     if (p->all_perms) {
         perms = all_permission_names(req);
@@ -232,12 +232,19 @@ me(pn_req_t *req)
         for (size_t i = 0; perms && i < p->nperms; i++)
             json_array_append_new(perms, json_string(p->perms[i]));
     }
-    if (!perms || json_object_set_new(data, "permissions", perms) != 0) {
-        json_decref(data);
+    json_t *doc = perms && json_object_set_new(data, "permissions", perms) == 0
+                      ? pnk_envelope_ok(data, NULL)
+                      : (json_decref(data), NULL);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text)
         /* A failed registry query has already set the request's error. */
         return req->err_code ? req->err_code : pnk_fail(req, PN_E_INTERNAL, "out of memory");
-    }
-    return pnk_reply_json(req, 200, data, NULL);
+    if (cacheable)
+        pnk_pcache_put_profile(p->user_id, p->account_id, gen, text);
+    rc = pnk_reply_raw(req, 200, "application/json", text, strlen(text));
+    free(text);
+    return rc;
 }
 
 /* The worker connectivity check: a worker calls it with its service token at start-up to

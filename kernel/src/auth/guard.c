@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "jwt.h"
+#include "pcache.h"
 #include "ratelimit.h"
 
 #include "../core/log.h"
@@ -102,8 +103,12 @@ pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char 
         session && session[0] ? pnk_arena_printf(req->arena, SESSION_PREFIX "%s", session) : "";
     const char *key = limit > 0 ? count_key(req, "user", user_id, now) : "";
     *denied = false;
+    /* Nothing to count and checked moments ago: no round trip (see pcache.h). */
+    if (limit <= 0 && pnk_pcache_token_clean(jti))
+        return PN_OK;
     if (!deny || !key || !skey)
         return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    uint64_t gen = pnk_pcache_generation();
     int rc = run(req, deny, skey, key, &n);
     if (rc != PN_OK)
         return rc;
@@ -111,7 +116,19 @@ pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char 
         *denied = true;
         return PN_OK;
     }
+    if (limit <= 0)
+        pnk_pcache_token_put(jti, gen);
     return limited(req, "user", n, limit, now);
+}
+
+/* After a denylist write: every instance forgets the tokens it found clean (pcache.h). */
+static int
+denied(int rc)
+{
+    if (rc != PN_OK)
+        return PN_E_UNAVAILABLE;
+    pnk_pcache_changed();
+    return PN_OK;
 }
 
 int
@@ -124,8 +141,7 @@ pnk_guard_deny(const char *jti, int64_t exp, char *err, size_t errlen)
     (void)snprintf(key, sizeof key, DENY_PREFIX "%s", jti);
     (void)snprintf(secs, sizeof secs, "%" PRId64, ttl);
     const char *argv[] = {"SET", key, "1", "EX", secs};
-    int rc = pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen);
-    return rc == PN_OK ? PN_OK : PN_E_UNAVAILABLE;
+    return denied(pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen));
 }
 
 int
@@ -135,6 +151,5 @@ pnk_guard_deny_session(const char *session, int64_t ttl, char *err, size_t errle
     (void)snprintf(key, sizeof key, SESSION_PREFIX "%s", session);
     (void)snprintf(secs, sizeof secs, "%" PRId64, ttl + PNK_JWT_LEEWAY + 1);
     const char *argv[] = {"SET", key, "1", "EX", secs};
-    int rc = pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen);
-    return rc == PN_OK ? PN_OK : PN_E_UNAVAILABLE;
+    return denied(pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen));
 }

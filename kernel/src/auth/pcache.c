@@ -26,8 +26,17 @@ typedef struct entry {
     char *profile; /* JSON text for /auth/me, or NULL until the first call fills it */
 } entry_t;
 
+/* An access token found on neither denylist, by jti. */
+typedef struct clean {
+    struct clean *next;
+    char jti[40];
+    double checked;
+} clean_t;
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static entry_t *table[BUCKETS];
+static clean_t *cleans[BUCKETS];
+static size_t nclean;
 static size_t count;
 static uint64_t generation; /* bumped by every drop, under lock */
 static double ttl;
@@ -55,9 +64,22 @@ entry_free(entry_t *e)
 }
 
 static void
+drop_cleans_locked(void)
+{
+    for (size_t b = 0; b < BUCKETS; b++)
+        while (cleans[b]) {
+            clean_t *c = cleans[b];
+            cleans[b] = c->next;
+            free(c);
+        }
+    nclean = 0;
+}
+
+static void
 clear_locked(void)
 {
     generation++;
+    drop_cleans_locked();
     for (size_t b = 0; b < BUCKETS; b++)
         while (table[b]) {
             entry_t *e = table[b];
@@ -220,6 +242,60 @@ pnk_pcache_put_profile(const char *user_id, const char *account_id, uint64_t gen
     }
     pthread_mutex_unlock(&lock);
     free(copy);
+}
+
+bool
+pnk_pcache_token_clean(const char *jti)
+{
+    bool hit = false;
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || strlen(jti) >= sizeof(((clean_t *)0)->jti))
+        return false;
+    double now = now_s();
+    pthread_mutex_lock(&lock);
+    for (clean_t *c = cleans[hash(jti)]; c; c = c->next)
+        if (strcmp(c->jti, jti) == 0) {
+            hit = now - c->checked <= ttl;
+            break;
+        }
+    pthread_mutex_unlock(&lock);
+    return hit;
+}
+
+void
+pnk_pcache_token_put(const char *jti, uint64_t gen)
+{
+    size_t len = strlen(jti);
+
+    if (ttl <= 0 || !atomic_load(&subscribed) || len >= sizeof(((clean_t *)0)->jti))
+        return;
+    clean_t *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return;
+    memcpy(c->jti, jti, len + 1);
+    c->checked = now_s();
+    unsigned b = hash(jti);
+    pthread_mutex_lock(&lock);
+    /* Not if anything was revoked since the check began: it may have been this token. */
+    if (gen != generation) {
+        pthread_mutex_unlock(&lock);
+        free(c);
+        return;
+    }
+    for (clean_t **pp = &cleans[b]; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->jti, jti) == 0) {
+            clean_t *old = *pp;
+            *pp = old->next;
+            free(old);
+            nclean--;
+            break;
+        }
+    if (nclean >= MAX_ENTRIES)
+        drop_cleans_locked(); /* bounded like the principals */
+    c->next = cleans[b];
+    cleans[b] = c;
+    nclean++;
+    pthread_mutex_unlock(&lock);
 }
 
 /* Drop the entries of one user, in every account. */

@@ -36,13 +36,21 @@ void pnk_pcache_changed(void);
 /* The same for one user's entries only (a change the user made to themselves). */
 void pnk_pcache_user_changed(const char *user_id);
 
-/* The /auth/me profile (JSON text of user, account and roles) kept beside a fresh principal
+/* The /auth/me reply (the whole JSON body for a signed-in user) kept beside a fresh principal
  * entry: get returns an arena copy, or NULL when there is none. put attaches it only to an
  * entry that is present and fresh, and only when nothing was dropped since gen (taken with
  * pnk_pcache_generation before the profile was read), so a profile read before a change can
  * never be kept after it. */
 char *pnk_pcache_get_profile(const char *user_id, const char *account_id, pnk_arena_t *arena);
 uint64_t pnk_pcache_generation(void);
+
+/* Access tokens recently found on neither denylist (guard.h), so a request without a per-user
+ * rate limit to count needs no Redis round trip. Emptied with everything else by
+ * pnk_pcache_changed, which every revocation calls (logout, password change, refresh reuse),
+ * on every instance; put is ignored when anything was dropped since gen, taken before the
+ * Redis check, so a check that raced a revocation is never remembered. */
+bool pnk_pcache_token_clean(const char *jti);
+void pnk_pcache_token_put(const char *jti, uint64_t gen);
 void pnk_pcache_put_profile(const char *user_id, const char *account_id, uint64_t gen,
                             const char *json);
 

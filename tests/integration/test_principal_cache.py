@@ -15,7 +15,9 @@ class PrincipalCache(unittest.TestCase):
     def setUpClass(cls):
         cls.db = pn.Database()
         # A long lifetime, so only the broadcast can explain a change being seen at once.
-        env = {"POWERNODE_AUTH_PRINCIPAL_CACHE_SECONDS": "60"}
+        # No per-user rate limit, so clean tokens are remembered too (nothing to count).
+        env = {"POWERNODE_AUTH_PRINCIPAL_CACHE_SECONDS": "60",
+               "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "0"}
         cls.a = pn.Server(cls.db, "", env=env)
         cls.b = pn.Server(cls.db, "", env=env)
         cls.a.create_admin()
@@ -101,6 +103,45 @@ class PrincipalCache(unittest.TestCase):
         self.assertTrue(data["permissions"])
         self.assertEqual([p for p in data["permissions"]
                           if not (p.endswith(".read") or p.startswith("auth.self."))], [])
+
+    @staticmethod
+    def sign_in(srv, email, password):
+        r = srv.request("POST", "/api/v1/auth/login", {"email": email, "password": password})
+        assert r.status == 200, r
+        return r.doc["data"]
+
+    def test_revocations_apply_on_every_instance_at_once(self):
+        email = "revoked-member@example.test"
+        r = self.a.request("POST", "/api/v1/users", {"email": email, "name": "R",
+                                                     "password": MEMBER_PASSWORD},
+                           token=self.admin)
+        self.assertEqual(r.status, 201, r)
+        one = self.sign_in(self.a, email, MEMBER_PASSWORD)
+        two = self.sign_in(self.a, email, MEMBER_PASSWORD)
+        for tok in (one, two):  # B remembers both tokens as clean
+            for _ in range(3):
+                self.assertEqual(self.b.request("GET", "/api/v1/auth/me",
+                                                token=tok["access_token"]).status, 200)
+        # Signed out on A: refused on B with the very next request.
+        r = self.a.request("POST", "/api/v1/auth/logout", token=one["access_token"])
+        self.assertEqual(r.status, 200, r)
+        pn.assert_envelope(self, self.b.request("GET", "/api/v1/auth/me",
+                                                token=one["access_token"]), 401)
+        self.assertEqual(self.b.request("GET", "/api/v1/auth/me",
+                                        token=two["access_token"]).status, 200)
+        # A password change on A ends the other session on B at once.
+        three = self.sign_in(self.a, email, MEMBER_PASSWORD)
+        self.assertEqual(self.b.request("GET", "/api/v1/auth/me",
+                                        token=two["access_token"]).status, 200)
+        r = self.a.request("POST", "/api/v1/auth/password",
+                           {"current_password": MEMBER_PASSWORD,
+                            "new_password": "a changed passphrase"},
+                           token=three["access_token"])
+        self.assertEqual(r.status, 200, r)
+        pn.assert_envelope(self, self.b.request("GET", "/api/v1/auth/me",
+                                                token=two["access_token"]), 401)
+        self.assertEqual(self.b.request("GET", "/api/v1/auth/me",
+                                        token=three["access_token"]).status, 200)
 
 
 if __name__ == "__main__":

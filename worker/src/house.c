@@ -69,6 +69,33 @@ put_json(pnw_redis_t *r, const char *cmd, const char *key, const char *field, js
     free(s);
 }
 
+/* Jobs disabled by runaway detection anywhere in the fleet (pn:disabled, scripts.h) are
+ * disabled here too; each is logged once by each process that learns of it. */
+static void
+pull_disabled(pnw_redis_t *r)
+{
+    char now[32];
+    snprintf(now, sizeof now, "%.3f", pnw_now());
+    redisReply *rep =
+        pnw_redis_cmdf(r, "ZRANGEBYSCORE pn:disabled %s +inf WITHSCORES LIMIT 0 1000", now);
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
+        const char *m = rep->element[i]->str;
+        char *end;
+        unsigned long long dg = strtoull(m, &end, 16);
+        double until = strtod(rep->element[i + 1]->str, NULL);
+        if (end != m + 16 || *end != ' ')
+            continue;
+        if (pnw_track_disable(pnw_rt.track, (uint64_t)dg, until, end + 1))
+            pnw_log(PNW_WARN, "job",
+                    "runaway across workers: %s ran more than %d times in %d s; disabled "
+                    "for %.0f s more (jobs wait in the schedule set)",
+                    end + 1, pnw_rt.cfg->runaway_max, pnw_rt.cfg->runaway_window,
+                    until - pnw_now());
+    }
+    if (rep)
+        freeReplyObject(rep);
+}
+
 /* Per-process visibility: runs per class, disabled jobs, breakers; counters are global. */
 static void
 publish(pnw_redis_t *r)
@@ -107,6 +134,30 @@ publish(pnw_redis_t *r)
 }
 
 static bool beat_once;
+static char redis_run_id[48];
+
+/* A restarted Redis (new run_id) may have come back from an older snapshot or empty: our
+ * working lists and registration no longer match what we hold. The dispatcher fixes them. */
+static void
+check_restart(pnw_redis_t *r)
+{
+    redisReply *rep = pnw_redis_cmdf(r, "INFO server");
+    const char *at = rep && rep->type == REDIS_REPLY_STRING ? strstr(rep->str, "run_id:") : NULL;
+    if (at) {
+        char id[48];
+        size_t n = strcspn(at + 7, "\r\n");
+        snprintf(id, sizeof id, "%.*s", (int)(n < sizeof id - 1 ? n : sizeof id - 1), at + 7);
+        if (redis_run_id[0] && strcmp(id, redis_run_id) != 0) {
+            pnw_log(PNW_WARN, "heartbeat",
+                    "redis restarted (run_id changed): re-syncing our working lists");
+            pnw_rt.resync = 1;
+            pnw_pool_wake();
+        }
+        memcpy(redis_run_id, id, sizeof id);
+    }
+    if (rep)
+        freeReplyObject(rep);
+}
 
 static void
 heartbeat(pnw_redis_t *r)
@@ -130,6 +181,7 @@ heartbeat(pnw_redis_t *r)
                 "jobs we held may have been returned to their queues and run twice");
     freeReplyObject(rep);
     beat_once = true;
+    check_restart(r);
     char *info = info_json();
     pthread_mutex_lock(&pnw_rt.mu);
     int busy = pnw_rt.running;
@@ -191,6 +243,7 @@ heartbeat(pnw_redis_t *r)
         }
         freeReplyObject(rep);
     }
+    pull_disabled(r);
     publish(r);
 }
 

@@ -251,6 +251,56 @@ block_fetch(pnw_redis_t *r, const char *q, double secs, pnw_item_t **out)
     return n;
 }
 
+/* Redis restarted (house.c): tell it exactly what we hold, i.e. every fetched job not yet
+ * acknowledged: the dispatcher's buffer and pending list, the run queue, the running slots
+ * and the finished list. Only the dispatcher fetches, so nothing moves under us. */
+static int
+resync(pnw_redis_t *r, pnw_item_t *pending, pnw_item_t *buf)
+{
+    args_t a = {0};
+    char nh[16];
+    int n = 0;
+    push_arg(&a, pnw_rt.identity, strlen(pnw_rt.identity));
+    push_arg(&a, nh, 0);
+    pthread_mutex_lock(&pnw_rt.mu);
+    pnw_item_t *lists[] = {pending, buf, pnw_rt.runq, pnw_rt.done};
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++)
+        for (pnw_item_t *it = lists[l]; it; it = it->next, n++) {
+            push_arg(&a, it->queue, strlen(it->queue));
+            push_arg(&a, it->payload, it->len);
+            push_arg(&a, it->marked ? "1" : "0", 1);
+        }
+    for (int i = 0; pnw_rt.slots && i < pnw_rt.cfg->concurrency; i++) {
+        pnw_item_t *it = pnw_rt.slots[i].item;
+        if (!it)
+            continue;
+        push_arg(&a, it->queue, strlen(it->queue));
+        push_arg(&a, it->payload, it->len);
+        push_arg(&a, "1", 1);
+        n++;
+    }
+    pthread_mutex_unlock(&pnw_rt.mu);
+    for (size_t i = 0; i < pnw_rt.cfg->nqueues; i++)
+        push_arg(&a, pnw_rt.cfg->queues[i].name, strlen(pnw_rt.cfg->queues[i].name));
+    snprintf(nh, sizeof nh, "%d", n);
+    if (a.n == 2 + 3 * n + (int)pnw_rt.cfg->nqueues) {
+        a.l[1] = strlen(nh);
+        redisReply *rep = pnw_redis_eval(r, &pnw_script_resync, 0, a.n, a.v, a.l);
+        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2) {
+            pnw_log(PNW_WARN, "fetch",
+                    "re-synced with the restarted redis: %lld jobs we no longer held returned "
+                    "to their queues, %lld jobs we hold put back in our working lists",
+                    rep->element[0]->integer, rep->element[1]->integer);
+            pnw_rt.resync = 0;
+        }
+        if (rep)
+            freeReplyObject(rep);
+    }
+    free(a.v);
+    free(a.l);
+    return pnw_rt.resync ? -1 : 0;
+}
+
 static void *
 dispatcher(void *ud)
 {
@@ -276,7 +326,7 @@ dispatcher(void *ud)
                        !(dry && buf && waits == 0);
             nstart = to_start(buf, &alone);
             if (pnw_rt.done || can || pending || nstart || (pnw_rt.stopping && buf) ||
-                (disp_exit && pnw_rt.inflight == 0))
+                pnw_rt.resync || (disp_exit && pnw_rt.inflight == 0))
                 break;
             timed_wait(&pnw_rt.disp_cv, dry && buf ? 0.2 : 0.5);
         }
@@ -305,6 +355,11 @@ dispatcher(void *ud)
         }
         if (leave)
             break;
+        if (pnw_rt.resync && resync(r, pending, buf) != 0) {
+            log_redis_error(r, &last_err);
+            nap(0.2);
+            continue;
+        }
         if (!pending && nfetch <= 0 && nstart == 0)
             continue;
 
@@ -318,6 +373,15 @@ dispatcher(void *ud)
         a.n = 0;
         push_arg(&a, pnw_rt.identity, strlen(pnw_rt.identity));
         push_arg(&a, date, strlen(date));
+        char rwin[16], rmax[16], rdis[16], nows[32];
+        snprintf(rwin, sizeof rwin, "%d", cfg->runaway_window);
+        snprintf(rmax, sizeof rmax, "%d", cfg->runaway_max);
+        snprintf(rdis, sizeof rdis, "%d", cfg->runaway_disable);
+        snprintf(nows, sizeof nows, "%.3f", now);
+        push_arg(&a, rwin, strlen(rwin));
+        push_arg(&a, rmax, strlen(rmax));
+        push_arg(&a, rdis, strlen(rdis));
+        push_arg(&a, nows, strlen(nows));
         int nd = 0;
         char scores[256][32];
         int ns = 0;
@@ -345,10 +409,18 @@ dispatcher(void *ud)
             push_arg(&a, sc, strlen(sc));
             push_arg(&a, it->newp ? it->newp : "", it->newp ? strlen(it->newp) : 0);
             push_arg(&a, it->marked ? "1" : "0", 1);
+            if (it->executed) {
+                snprintf(it->hex, sizeof it->hex, "%016llx", (unsigned long long)it->digest);
+                push_arg(&a, it->hex, 16);
+                push_arg(&a, it->label, strlen(it->label));
+            } else {
+                push_arg(&a, "", 0);
+                push_arg(&a, "", 0);
+            }
             nd++;
         }
         snprintf(ndone, sizeof ndone, "%d", nd);
-        a.l[2] = strlen(ndone);
+        a.l[6] = strlen(ndone);
         snprintf(nst, sizeof nst, "%d", nstart);
         push_arg(&a, nst, strlen(nst));
         int k = 0;
@@ -365,7 +437,7 @@ dispatcher(void *ud)
         weighted_order(order);
         for (size_t i = 0; i < cfg->nqueues; i++)
             push_arg(&a, order[i], strlen(order[i]));
-        if (a.n != 2 + 1 + 6 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
+        if (a.n != 6 + 1 + 8 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
             pnw_log(PNW_ERROR, "fetch", "out of memory building a fetch");
             nap(0.1);
             continue;

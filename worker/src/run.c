@@ -102,7 +102,8 @@ pnw_run_item(pnw_item_t *it)
         goto out;
     }
     bool newly = false;
-    double until = pnw_track_runaway(pnw_rt.track, p.job_class, p.args, now, &newly);
+    double until = pnw_track_check(pnw_rt.track, p.job_class, p.args, now, &newly, &it->digest,
+                                   it->label, sizeof it->label);
     if (until > 0) {
         if (newly)
             pnw_log(PNW_WARN, "job",
@@ -115,6 +116,7 @@ pnw_run_item(pnw_item_t *it)
         it->newp = strndup(it->payload, it->len);
         goto out;
     }
+    it->executed = true;
     int attempt = p.retry_count + 2;
     char msg[1024] = "";
     bool api = false;

@@ -29,8 +29,12 @@ typedef struct pnw_item {
     double score;
     char *newp;
     double run_at;
-    bool marked; /* in pn:running:<identity>: handed to a job thread */
-    bool alone;  /* a suspect running alone */
+    bool marked;     /* in pn:running:<identity>: handed to a job thread */
+    bool alone;      /* a suspect running alone */
+    bool executed;   /* it ran: counted in Redis for fleet-wide runaway detection */
+    uint64_t digest; /* of its class and arguments */
+    char label[96];  /* "<class> <args>", for the disabled list */
+    char hex[17];    /* digest in hex, while the acknowledgement is being sent */
 } pnw_item_t;
 
 typedef struct pnw_slot {
@@ -54,6 +58,7 @@ typedef struct pnw_rt {
 
     volatile int stopping; /* SIGTERM: no more fetching; jobs may look at it */
     volatile int quiet;    /* TSTP: no more fetching, keep running */
+    volatile int resync;   /* Redis restarted: the dispatcher re-syncs our keys (scripts.h) */
 
     pthread_mutex_t mu;
     pthread_cond_t work_cv; /* job threads wait for items */

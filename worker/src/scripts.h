@@ -12,12 +12,17 @@
 
 /* Acknowledge / fail / push back finished jobs, mark jobs handed to job threads as running
  * and fetch new ones, in one round trip.
- * ARGV: identity, date (YYYY-MM-DD), ndone, then per done job 6 values (kind, queue,
- * payload, score, new payload, "1" when it was marked running), then nstart and the payloads
+ * ARGV: identity, date (YYYY-MM-DD), runaway window s, max runs, disable s, now, ndone, then
+ * per done job 8 values (kind, queue, payload, score, new payload, "1" when it was marked
+ * running, digest of class+args in hex or "" when it did not run, label), then nstart and
+ * the payloads
  * now handed to job threads (appended to the LIST pn:running:<identity>), then nfetch,
  * dead_max, dead_cutoff, nqueues, queues...
  * kind: a = acknowledge, r/d = retry/dead (ZADD new payload at score), x = discarded,
  * s = scheduled, p = pushed back to its queue.
+ * Runaway detection across workers: every run INCRs pn:runaway:<digest> (expires after the
+ * window); the run that makes it max + 1 sets pn:disabled:<digest> = label (TTL disable s)
+ * and adds "<digest> <label>" to the ZSET pn:disabled scored by the time it ends.
  * Returns the fetched jobs as a flat array queue, payload, queue, payload, ... */
 extern pnw_script_t pnw_script_cycle;
 /* Register a process: ARGV identity, alive ttl (ms), queues... */
@@ -36,6 +41,12 @@ extern pnw_script_t pnw_script_poll;
 /* Push every job of my working lists back to its queue front and unregister (clean exit).
  * ARGV identity. Returns the number of jobs pushed back. */
 extern pnw_script_t pnw_script_release;
+/* After Redis came back from a restart (an older snapshot, or nothing): make our keys match
+ * what this process holds. ARGV identity, nheld, then per held job (queue, payload, "1" if
+ * handed to a thread), then our queues. Working-list entries we do not hold go back to their
+ * queue; held jobs missing from the working list are put back in it; pn:running and our
+ * registration are rewritten. Returns {returned, re-added}. */
+extern pnw_script_t pnw_script_resync;
 /* Fire a cron tick once: ARGV tick key, ttl s, queue, payload. 1 when this call fired it. */
 extern pnw_script_t pnw_script_cron;
 

@@ -91,9 +91,20 @@ double
 pnw_track_runaway(pnw_track_t *t, const char *job_class, const json_t *args, double now,
                   bool *newly)
 {
+    return pnw_track_check(t, job_class, args, now, newly, NULL, NULL, 0);
+}
+
+double
+pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, double now, bool *newly,
+                uint64_t *digest, char *label, size_t labellen)
+{
     char *a = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     uint64_t key = fnv(14695981039346656037ull, job_class, strlen(job_class) + 1);
     key = fnv(key, a ? a : "", a ? strlen(a) : 0);
+    if (digest)
+        *digest = key;
+    if (label && labellen)
+        snprintf(label, labellen, "%s %.60s", job_class, a ? a : "");
     double until = 0;
     *newly = false;
     pthread_mutex_lock(&t->mu);
@@ -120,6 +131,23 @@ pnw_track_runaway(pnw_track_t *t, const char *job_class, const json_t *args, dou
     pthread_mutex_unlock(&t->mu);
     free(a);
     return until;
+}
+
+bool
+pnw_track_disable(pnw_track_t *t, uint64_t digest, double until, const char *label)
+{
+    bool newly = false;
+    pthread_mutex_lock(&t->mu);
+    slot_t *s = &t->slots[digest % SLOTS];
+    if (s->key != digest || s->until < until - 1) {
+        newly = s->key != digest || s->until <= 0;
+        memset(s, 0, sizeof *s);
+        s->key = digest;
+        s->until = until;
+        snprintf(s->label, sizeof s->label, "%s", label);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return newly;
 }
 
 void

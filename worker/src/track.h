@@ -3,6 +3,8 @@
  * detection (more than runaway.max_runs runs of the same class and arguments within
  * runaway.window seconds disables that job for runaway.disable seconds), and the counters
  * and timings jobs report. Per process; published with the heartbeat. Thread-safe.
+ * Runaway detection is also fleet-wide: the dispatcher counts every run in Redis (scripts.h)
+ * and the heartbeat copies jobs disabled there into this table (pnw_track_disable).
  */
 #ifndef PNW_TRACK_H
 #define PNW_TRACK_H
@@ -10,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PNW_TRACK_RUNS 20
 
@@ -22,6 +25,11 @@ void pnw_track_free(pnw_track_t *t);
  * which it is disabled, with *newly true the first time (so it is logged once). */
 double pnw_track_runaway(pnw_track_t *t, const char *job_class, const json_t *args, double now,
                          bool *newly);
+/* The same, also giving the (class, args) digest and a "<class> <args>" label for Redis. */
+double pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, double now,
+                       bool *newly, uint64_t *digest, char *label, size_t labellen);
+/* Disable a digest until `until` (learnt from Redis). True when it was not disabled yet. */
+bool pnw_track_disable(pnw_track_t *t, uint64_t digest, double until, const char *label);
 void pnw_track_run(pnw_track_t *t, int class_index, double start, double ms, const char *result);
 void pnw_track_count(pnw_track_t *t, const char *name, long delta);
 

@@ -35,6 +35,7 @@ class State:
         self.subs = set()
         self.jtis = set()
         self.log = []
+        self.hooks = {}        # POST path -> fn() -> data, set by a test (e.g. the reconciler)
 
     def check_token(self, auth):
         if not auth or not auth.startswith("Bearer "):
@@ -91,6 +92,10 @@ class Handler(BaseHTTPRequestHandler):
             if why:
                 st.bad_auth += 1
                 self.reply(401, {"error": {"code": "unauthorized", "message": why}})
+                return
+            hook = st.hooks.get(self.path) if self.command == "POST" else None
+            if hook:
+                self.reply(200, {"data": hook()})
                 return
             if self.command in ("GET", "HEAD"):
                 self.reply(200, {"data": {"pong": True}})

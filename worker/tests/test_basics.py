@@ -129,6 +129,34 @@ class Basics(unittest.TestCase):
         score = float(self.r("ZRANGE", "schedule", 0, 0, "WITHSCORES")[1])
         self.assertGreater(score, time.time() + 200)
 
+    def test_4b_runaway_across_workers(self):
+        # 3 runs here and 3 on another process: neither sees more than 5, the fleet does.
+        other = wtest.Worker(self.url, server_url=self.api.url, concurrency=2,
+                             queues={"fleet": 1}, name="fleet").start()
+        try:
+            args = ["fleet-wide"]
+            push(self.r, [job("Maintenance::Noop", args) for _ in range(3)])
+            wait_for(lambda: self.r("LLEN", "queue:default") == 0, 10, "3 runs here")
+            push(self.r, [job("Maintenance::Noop", args, queue="fleet") for _ in range(3)],
+                 queue="fleet")
+            members = wait_for(lambda: [m for m in self.r("ZRANGE", "pn:disabled", 0, -1)
+                                        if b"fleet-wide" in m], 10, "the fleet-wide disable")
+            digest, label = members[0].decode().split(" ", 1)
+            self.assertEqual(label, 'Maintenance::Noop ["fleet-wide"]')
+            ttl = self.r("TTL", f"pn:disabled:{digest}")
+            self.assertTrue(250 < ttl <= 300, ttl)
+            self.assertEqual(self.r("GET", f"pn:disabled:{digest}").decode(), label)
+            # Both processes learn of it with their heartbeat and park further copies.
+            for w in (self.w, other):
+                wait_for(lambda: 'runaway across workers: Maintenance::Noop ["fleet-wide"]' in
+                         w.log_text(), 5, "disable learnt")
+            before = self.r("ZCARD", "schedule")
+            push(self.r, [job("Maintenance::Noop", args)])
+            wait_for(lambda: self.r("ZCARD", "schedule") == before + 1, 5, "copy parked")
+        finally:
+            self.assertEqual(other.stop(), 0)
+            other.check_sanitizers()
+
     def test_5_workdir_removed(self):
         push(self.r, [job("Maintenance::Workdir", [], j="wd1")])
         d = wait_for(lambda: [x for x in self.dead() if x["jid"] == "wd1"], 10, "workdir job")

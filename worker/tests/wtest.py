@@ -160,16 +160,17 @@ def free_port():
 class PrivateRedis:
     """A redis-server of our own (for tests that kill it)."""
 
-    def __init__(self, appendonly=False):
+    def __init__(self, appendonly=False, save=""):
         self.dir = tempfile.mkdtemp(prefix="pnw-redis-")
         self.port = free_port()
         self.appendonly = appendonly
+        self.save = save  # RDB save points, e.g. Debian's "3600 1 300 100 60 10000"
         self.proc = None
         self.start()
 
     def start(self):
         args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                "--save", "", "--appendonly", "yes" if self.appendonly else "no",
+                "--save", self.save, "--appendonly", "yes" if self.appendonly else "no",
                 "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]
         with open(os.path.join(self.dir, "log"), "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)

@@ -2,6 +2,7 @@
  * Local disk provider. Every path is walked from an open root directory one component at a
  * time with O_NOFOLLOW, so a symlink planted anywhere under the root is never followed; puts
  * go to a temporary name in the target directory, are fsync'd and renamed over the old object.
+ * Resumable uploads write in place into one staging file, published by link + rename.
  */
 #include "st.h"
 
@@ -246,6 +247,118 @@ fail:
     return rc;
 }
 
+/*
+ * In-place staging: a resumable upload writes each chunk at its offset into one staging file
+ * and publishes it at the end, so every byte is written (and synced) once. The staging file
+ * is opened like any object: walked without following symlinks, and only a regular file.
+ */
+static int
+local_write_at(st_backend_t *b, const char *key, uint64_t offset, const void *buf, size_t len,
+               bool sync, st_err_t *err)
+{
+    struct stat st;
+    const char *name;
+    const char *p = buf;
+    int dfd, rc;
+
+    if ((rc = walk((local_t *)b, key, true, &dfd, &name, err)) != PN_OK)
+        return rc;
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        rc = errno == ELOOP || errno == EISDIR || errno == ENXIO
+                 ? st_fail(err, PN_E_CONFLICT, "local storage: the key is not a regular file")
+                 : sys_fail(err, PN_E_UNAVAILABLE, "cannot open the staging file", errno);
+        close(dfd);
+        return rc;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        close(dfd);
+        return st_fail(err, PN_E_CONFLICT, "local storage: the key is not a regular file");
+    }
+    while (len > 0) {
+        ssize_t w = pwrite(fd, p, len, (off_t)offset);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc =
+                sys_fail(err, errno == ENOSPC || errno == EDQUOT ? PN_E_UNAVAILABLE : PN_E_INTERNAL,
+                         "write", errno);
+            break;
+        }
+        p += w;
+        offset += (uint64_t)w;
+        len -= (size_t)w;
+    }
+    /* The data (and the size) before the caller records the new offset; the directory entry
+     * too, as the first write created it. */
+    if (rc == PN_OK && sync && (fdatasync(fd) != 0 || fsync(dfd) != 0))
+        rc = sys_fail(err, PN_E_UNAVAILABLE, "fsync", errno);
+    close(fd);
+    close(dfd);
+    return rc;
+}
+
+static int
+local_publish(st_backend_t *b, const char *from, const char *to, const char *content_type,
+              st_err_t *err)
+{
+    local_t *l = (local_t *)b;
+    struct stat st;
+    unsigned char rnd[8];
+    char tmp[32];
+    const char *sname, *dname;
+    int sdfd, ddfd = -1, fd, rc;
+
+    if ((rc = walk(l, from, false, &sdfd, &sname, err)) != PN_OK)
+        return rc;
+    fd = openat(sdfd, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        close(sdfd);
+        return st_fail(err, PN_E_NOTFOUND, "staging object not found");
+    }
+    if (content_type != NULL && content_type[0] != '\0')
+        (void)fsetxattr(fd, XATTR_CTYPE, content_type, strnlen(content_type, 127), 0);
+    /* Cheap when write_at synced every part; the published object must be durable. */
+    rc = fsync(fd) != 0 ? sys_fail(err, PN_E_UNAVAILABLE, "fsync", errno) : PN_OK;
+    close(fd);
+    if (rc == PN_OK)
+        rc = walk(l, to, true, &ddfd, &dname, err);
+    if (rc != PN_OK) {
+        close(sdfd);
+        return rc;
+    }
+    if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+        rc = sys_fail(err, PN_E_INTERNAL, "getrandom", errno);
+        goto out;
+    }
+    snprintf(tmp, sizeof tmp, ".pn-tmp-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+             rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+    /* A second name under a temporary entry, then renamed over the target: the target is
+     * replaced atomically (as put does) even when an earlier attempt left one behind. */
+    if (linkat(sdfd, sname, ddfd, tmp, 0) != 0) {
+        rc = sys_fail(err, errno == EXDEV ? PN_E_INTERNAL : PN_E_UNAVAILABLE, "link", errno);
+        goto out;
+    }
+    if (renameat(ddfd, tmp, ddfd, dname) != 0) {
+        int e = errno;
+        unlinkat(ddfd, tmp, 0);
+        rc = (e == EISDIR || e == ENOTEMPTY || e == ENOTDIR)
+                 ? st_fail(err, PN_E_CONFLICT, "local storage: the key names a directory")
+                 : sys_fail(err, PN_E_UNAVAILABLE, "rename", e);
+        goto out;
+    }
+    if (fsync(ddfd) != 0)
+        rc = sys_fail(err, PN_E_UNAVAILABLE, "fsync of the directory", errno);
+out:
+    if (ddfd >= 0)
+        close(ddfd);
+    close(sdfd);
+    return rc;
+}
+
 static int
 local_get(st_backend_t *b, const char *key, uint64_t offset, uint64_t length,
           pn_storage_sink_fn sink, void *ud, st_err_t *err)
@@ -391,6 +504,8 @@ static const st_ops_t local_ops = {
     .presign = local_presign,
     .health = local_health,
     .free = local_free,
+    .write_at = local_write_at,
+    .publish = local_publish,
 };
 
 int

@@ -60,6 +60,14 @@ typedef struct st_ops {
                    st_err_t *err);
     int (*health)(st_backend_t *b, st_err_t *err);
     void (*free)(st_backend_t *b);
+    /* Optional (NULL: PN_E_UNAVAILABLE), local disk only: in-place staging of resumable
+     * uploads. write_at writes into `key` at `offset` (created when absent, never truncated),
+     * durable on return when `sync`; publish makes staging object `from` readable as `to`
+     * atomically and durably, keeping `from` until it is removed. */
+    int (*write_at)(st_backend_t *b, const char *key, uint64_t offset, const void *buf, size_t len,
+                    bool sync, st_err_t *err);
+    int (*publish)(st_backend_t *b, const char *from, const char *to, const char *content_type,
+                   st_err_t *err);
 } st_ops_t;
 
 struct st_backend {
@@ -87,6 +95,10 @@ int st_stat(st_backend_t *b, const char *key, pn_storage_info_t *info, st_err_t 
 int st_presign(st_backend_t *b, const char *key, pn_method_t method, int ttl_s, char **url,
                st_err_t *err);
 int st_health(st_backend_t *b, st_err_t *err);
+int st_write_at(st_backend_t *b, const char *key, uint64_t offset, const void *buf, size_t len,
+                bool sync, st_err_t *err);
+int st_publish(st_backend_t *b, const char *from, const char *to, const char *content_type,
+               st_err_t *err);
 
 /*
  * PN_OK when key may name an object: 1..ST_KEY_MAX bytes of '/'-separated components, none

@@ -5,6 +5,7 @@
 #include "st.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,34 @@ st_open_fd(st_backend_t *b, const char *key, int *fd, uint64_t *size, st_err_t *
     *fd = -1;
     int rc = st_key_check(key, err);
     return rc != PN_OK ? rc : b->ops->open_fd(b, key, fd, size, err);
+}
+
+int
+st_write_at(st_backend_t *b, const char *key, uint64_t offset, const void *buf, size_t len,
+            bool sync, st_err_t *err)
+{
+    int rc = st_key_check(key, err);
+    if (rc != PN_OK)
+        return rc;
+    if (b->ops->write_at == NULL)
+        return st_fail(err, PN_E_UNAVAILABLE, "%s storage has no in-place writes", b->ops->type);
+    if (offset > (uint64_t)INT64_MAX - len)
+        return st_fail(err, PN_E_RANGE, "write past the largest offset");
+    return b->ops->write_at(b, key, offset, buf, len, sync, err);
+}
+
+int
+st_publish(st_backend_t *b, const char *from, const char *to, const char *content_type,
+           st_err_t *err)
+{
+    int rc = st_key_check(from, err);
+    if (rc == PN_OK)
+        rc = st_key_check(to, err);
+    if (rc != PN_OK)
+        return rc;
+    if (b->ops->publish == NULL)
+        return st_fail(err, PN_E_UNAVAILABLE, "%s storage has no in-place writes", b->ops->type);
+    return b->ops->publish(b, from, to, content_type, err);
 }
 
 int

@@ -280,6 +280,24 @@ svc_open_fd(pn_req_t *req, pn_storage_t *s, const char *key, int *fd, uint64_t *
 }
 
 static int
+svc_write_at(pn_req_t *req, pn_storage_t *s, const char *key, uint64_t offset, const void *buf,
+             size_t len, bool sync)
+{
+    st_err_t e = {0};
+    int rc = st_write_at(s->b, key, offset, buf, len, sync, &e);
+    return rc == PN_OK ? PN_OK : storage_fail(req, "write_at", &e);
+}
+
+static int
+svc_publish(pn_req_t *req, pn_storage_t *s, const char *from, const char *to,
+            const char *content_type)
+{
+    st_err_t e = {0};
+    int rc = st_publish(s->b, from, to, content_type, &e);
+    return rc == PN_OK ? PN_OK : storage_fail(req, "publish", &e);
+}
+
+static int
 svc_remove(pn_req_t *req, pn_storage_t *s, const char *key)
 {
     st_err_t e = {0};
@@ -331,4 +349,6 @@ const pn_storage_vt_t storage_vt = {
     .stat = svc_stat,
     .presign = svc_presign,
     .health = svc_health,
+    .write_at = svc_write_at,
+    .publish = svc_publish,
 };

@@ -1,6 +1,7 @@
 """Resumable uploads (tus 1.0.0) and the account quota over real HTTP: protocol errors,
 discovery headers, offsets and conflicts, termination, expiry swept by the worker route, a
-new version through tus, an empty upload, a 200 MiB upload interrupted mid-chunk and resumed
+new version through tus, an empty upload, chunks written in place on local disk (one staging
+file, published as the same inode), a 200 MiB upload interrupted mid-chunk and resumed
 (2 GiB with PN_TEST_FILES_LONG=1), and 50 parallel uploads racing for 10 MiB of account quota.
 """
 import base64
@@ -227,6 +228,41 @@ class Tus(unittest.TestCase):
         conn.close()
         self.assertEqual((resp.status, n, got.hexdigest()), (200, total, want.hexdigest()))
         self.assertEqual(self.staging(), set())
+        self.consistent()
+        self.call("DELETE", f"/api/v1/files/{fid}?permanent=true")
+
+    def test_local_chunks_are_written_in_place_once(self):
+        # On local disk every chunk goes at its offset into one staging file (no per-chunk
+        # objects, no assembly copy), and the finished file is that same inode published.
+        parts = [os.urandom(100_000), os.urandom(70_000), os.urandom(1234)]
+        total = sum(map(len, parts))
+        r = self.create(total, filename="inplace.bin")
+        loc, fid = r.headers["location"], r.headers["x-file-id"]
+        upload = loc.rsplit("/", 1)[1]
+        acct = self.s.account
+        staged = f"{acct}/acct/{acct}/uploads/{upload}/data"
+        path = os.path.join(self.s.root, staged)
+        offset = 0
+        for i, part in enumerate(parts):
+            if i == 1:  # a conflicting offset writes nothing
+                self.assertEqual(self.patch(loc, offset + 1, b"x" * 10).status, 409)
+            if i < 2:
+                self.assertEqual(self.patch(loc, offset, part).status, 204)
+                offset += len(part)
+                self.assertEqual(self.staging(), {staged})
+                with open(path, "rb") as f:
+                    self.assertEqual(f.read(), b"".join(parts[:i + 1]))
+                ino = os.stat(path).st_ino
+        r = self.patch(loc, offset, parts[2])
+        self.assertEqual((r.status, r.headers.get("x-file-id")), (204, fid))
+        self.assertEqual(self.staging(), set())
+        key = self.s.q(f"SELECT storage_key FROM file_versions WHERE file_object_id = '{fid}'")
+        final = os.path.join(self.s.root, acct, key)
+        st = os.stat(final)
+        self.assertEqual((st.st_ino, st.st_nlink, st.st_size), (ino, 1, total))
+        f = self.call("GET", f"/api/v1/files/{fid}").doc["data"]
+        self.assertEqual(f["checksum_sha256"], hashlib.sha256(b"".join(parts)).hexdigest())
+        self.assertEqual(self.call("GET", f"/api/v1/files/{fid}/download").body, b"".join(parts))
         self.consistent()
         self.call("DELETE", f"/api/v1/files/{fid}?permanent=true")
 

@@ -1,8 +1,12 @@
 /*
  * Resumable uploads with the tus 1.0.0 protocol: core (HEAD, PATCH), creation, termination and
- * expiration. Each PATCH body is one request (bounded by the route's max_body) stored as one
- * staging object acct/<account>/uploads/<upload>/<n>; the last chunk assembles the staging
- * objects into the final blob in bounded memory and commits the file in one transaction.
+ * expiration. Each PATCH body is one request (bounded by the route's max_body). On local disk
+ * it is written at its offset into one staging file acct/<account>/uploads/<upload>/data and
+ * synced before the new offset is recorded; the last chunk hashes that file (from the page
+ * cache) and publishes it as the blob by link + rename, so each byte is written once. Remote
+ * providers store each body as a staging object acct/<account>/uploads/<upload>/<n>, and the
+ * last chunk assembles them into the final blob in bounded memory. Either way the file is
+ * committed in one transaction.
  * The quota for the whole Upload-Length is reserved at creation and released on termination,
  * on expiry (by the sweeper) or turned into the file at the end.
  *
@@ -177,6 +181,9 @@ files_h_tus_create(pn_req_t *req)
     }
     if ((rc = files_st->open(req, storage_id, &st)) != PN_OK)
         return rc;
+    /* Fixed at creation: an upload keeps the staging it started with. */
+    if (PN_STORAGE_HAS(files_st, publish) && strcmp(files_st->provider(st), "local") == 0)
+        json_object_set_new(m.opts, "staging", json_string("file"));
     DB->uuid_v7(upload_id);
     DB->uuid_v7(version_id);
     if (target)
@@ -299,6 +306,21 @@ chunk_key(pn_req_t *req, json_t *up, uint64_t n)
                          files_str(up, "id"), (unsigned long long)n);
 }
 
+/* The one staging file of an upload written in place. */
+static const char *
+staging_key(pn_req_t *req, json_t *up)
+{
+    return pn_req_printf(req, "acct/%s/uploads/%s/data", files_str(up, "account_id"),
+                         files_str(up, "id"));
+}
+
+static bool
+in_place(json_t *up)
+{
+    const char *v = files_str(json_object_get(up, "options"), "staging");
+    return v != NULL && strcmp(v, "file") == 0 && PN_STORAGE_HAS(files_st, publish);
+}
+
 /* ---- assembly: the staging objects, read one after the other ---- */
 
 typedef struct {
@@ -404,8 +426,55 @@ asm_read(void *ud, void *buf, size_t cap, size_t *got)
 static void
 remove_chunks(pn_req_t *req, pn_storage_t *st, json_t *up, uint64_t upto)
 {
+    if (in_place(up)) {
+        files_st->remove(req, st, staging_key(req, up));
+        return;
+    }
     for (uint64_t i = 0; i < upto; i++)
         files_st->remove(req, st, chunk_key(req, up, i));
+}
+
+/* In place: hash and sniff the staging file, then publish it under the final key. */
+static int
+publish_staged(pn_req_t *req, pn_storage_t *st, json_t *up, const char *key,
+               const char *content_type, asm_t *a)
+{
+    uint64_t size = 0;
+    int fd, rc;
+    char *buf;
+
+    /* An empty upload completes at creation, before any PATCH made the file. */
+    if (num(up, "upload_length") == 0 &&
+        (rc = files_st->write_at(req, st, staging_key(req, up), 0, "", 0, true)) != PN_OK)
+        return rc;
+    if ((rc = files_st->open_fd(req, st, staging_key(req, up), &fd, &size)) != PN_OK)
+        return rc;
+    if (size != num(up, "upload_length")) {
+        close(fd);
+        return pn_fail(req, PN_E_INTERNAL, "staged %llu bytes, expected %llu",
+                       (unsigned long long)size, (unsigned long long)num(up, "upload_length"));
+    }
+    if ((buf = malloc(1 << 20)) == NULL) {
+        close(fd);
+        return pn_fail(req, PN_E_INTERNAL, "out of memory");
+    }
+    for (;;) {
+        ssize_t n = read(fd, buf, 1 << 20);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = pn_fail(req, PN_E_INTERNAL, "reading the staging file failed");
+            break;
+        }
+        if (n == 0)
+            break;
+        account_bytes(a, buf, (size_t)n);
+    }
+    free(buf);
+    close(fd);
+    if (rc == PN_OK && a->total != size)
+        rc = pn_fail(req, PN_E_INTERNAL, "the staging file changed while it was read");
+    return rc == PN_OK ? files_st->publish(req, st, staging_key(req, up), key, content_type) : rc;
 }
 
 /* Assemble and commit. The upload row stays until the commit deletes it, so a failure here
@@ -425,8 +494,11 @@ finalize(pn_req_t *req, json_t *up)
         return pn_fail(req, PN_E_INTERNAL, "out of memory");
     const char *key = files_str(up, "storage_key");
     const char *sniffed = files_str(opts, "content_type");
-    rc = files_st->put(req, st, key, asm_read, &a, num(up, "upload_length"),
-                       sniffed ? sniffed : "application/octet-stream");
+    if (in_place(up))
+        rc = publish_staged(req, st, up, key, sniffed ? sniffed : "application/octet-stream", &a);
+    else
+        rc = files_st->put(req, st, key, asm_read, &a, num(up, "upload_length"),
+                           sniffed ? sniffed : "application/octet-stream");
     if (a.fd >= 0)
         close(a.fd);
     if (rc == PN_OK && a.total != num(up, "upload_length")) {
@@ -524,8 +596,12 @@ files_h_tus_patch(pn_req_t *req)
         }
         files_seg_t seg = {body, len};
         files_memsrc_t src = {.segs = &seg, .nsegs = 1};
-        rc = files_st->put(req, st, chunk_key(req, up, chunks), files_memsrc_read, &src, len,
-                           "application/octet-stream");
+        /* Synced before the offset is recorded: an acknowledged offset is never lost. */
+        if (in_place(up))
+            rc = files_st->write_at(req, st, staging_key(req, up), cur, body, len, true);
+        else
+            rc = files_st->put(req, st, chunk_key(req, up, chunks), files_memsrc_read, &src, len,
+                               "application/octet-stream");
         if (rc != PN_OK) {
             DB->db_rollback(req);
             return rc;

@@ -293,6 +293,9 @@ sweep_uploads(pn_req_t *req, int *n)
             for (long c = 0; rc == PN_OK && c <= chunks; c++)
                 rc = files_blob_forget(req, acct, sid,
                                        pn_req_printf(req, "acct/%s/uploads/%s/%ld", acct, id, c));
+            if (rc == PN_OK) /* the staging file of an upload written in place */
+                rc = files_blob_forget(req, acct, sid,
+                                       pn_req_printf(req, "acct/%s/uploads/%s/data", acct, id));
         }
         if (rc != PN_OK) {
             DB->db_rollback(req);

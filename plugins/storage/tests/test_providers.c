@@ -711,6 +711,71 @@ test_symlinks(void)
     CU_ASSERT_EQUAL(count_entries(P.outside), 1);
 }
 
+/* ---- in-place staging (local) ---- */
+
+static void
+test_write_at_publish(void)
+{
+    char path[600], target[600];
+    st_err_t e = {0};
+    mem_sink_t m;
+    char stage[1200], obj[1200];
+
+    snprintf(stage, sizeof stage, "%s", key("stage/up/data"));
+    snprintf(obj, sizeof obj, "%s", key("stage/final/obj"));
+
+    if (P.remote) {
+        CU_ASSERT_EQUAL(st_write_at(P.b, stage, 0, "x", 1, true, &e), PN_E_UNAVAILABLE);
+        CU_ASSERT_EQUAL(st_publish(P.b, stage, obj, NULL, &e), PN_E_UNAVAILABLE);
+        return;
+    }
+    /* Parts out of order land at their offsets; a rewrite of a part replaces it. */
+    CU_ASSERT_EQUAL_FATAL(st_write_at(P.b, stage, 5, "world", 5, false, &e), PN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_write_at(P.b, stage, 0, "HELLO", 5, true, &e), PN_OK);
+    CU_ASSERT_EQUAL_FATAL(st_write_at(P.b, stage, 0, "hello", 5, true, &e), PN_OK);
+    CU_ASSERT_EQUAL(st_publish(P.b, stage, obj, "text/plain", &e), PN_OK);
+    CU_ASSERT_EQUAL(get_bytes(P.b, obj, 0, 0, &m), PN_OK);
+    CU_ASSERT(m.len == 10 && memcmp(m.data, "helloworld", 10) == 0);
+    free(m.data);
+    pn_storage_info_t info;
+    CU_ASSERT_EQUAL(st_stat(P.b, obj, &info, &e), PN_OK);
+    CU_ASSERT_STRING_EQUAL(info.content_type, "text/plain");
+    /* The staging object stays until removed; publishing again replaces the object whole. */
+    CU_ASSERT_EQUAL(st_write_at(P.b, stage, 10, "!", 1, true, &e), PN_OK);
+    CU_ASSERT_EQUAL(st_publish(P.b, stage, obj, NULL, &e), PN_OK);
+    CU_ASSERT_EQUAL(st_remove(P.b, stage, &e), PN_OK);
+    CU_ASSERT_EQUAL(get_bytes(P.b, obj, 0, 0, &m), PN_OK);
+    CU_ASSERT(m.len == 11 && memcmp(m.data, "helloworld!", 11) == 0);
+    free(m.data);
+    CU_ASSERT_EQUAL(st_publish(P.b, stage, obj, NULL, &e), PN_E_NOTFOUND);
+    /* Traversal keys are refused; planted links are neither followed nor published. */
+    CU_ASSERT_EQUAL(st_write_at(P.b, "../x", 0, "x", 1, true, &e), PN_E_INVALID);
+    CU_ASSERT_EQUAL(st_publish(P.b, stage, "/etc/x", NULL, &e), PN_E_INVALID);
+    snprintf(target, sizeof target, "%s/staged-secret", P.outside);
+    FILE *f = fopen(target, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("SECRET", f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(put_bytes(P.b, key("stage/l/placeholder"), "x", 1, NULL), PN_OK);
+    snprintf(path, sizeof path, "%s/%s/stage/l/link", P.root, P.run);
+    CU_ASSERT_EQUAL_FATAL(symlink(target, path), 0);
+    snprintf(path, sizeof path, "%s/%s/stage/l/dir", P.root, P.run);
+    CU_ASSERT_EQUAL_FATAL(symlink(P.outside, path), 0);
+    CU_ASSERT_NOT_EQUAL(st_write_at(P.b, key("stage/l/link"), 0, "evil", 4, true, &e), PN_OK);
+    CU_ASSERT_NOT_EQUAL(st_write_at(P.b, key("stage/l/dir/new"), 0, "evil", 4, true, &e), PN_OK);
+    CU_ASSERT_EQUAL(st_publish(P.b, key("stage/l/link"), key("stage/l/out"), NULL, &e),
+                    PN_E_NOTFOUND);
+    CU_ASSERT_EQUAL(get_bytes(P.b, key("stage/l/out"), 0, 0, &m), PN_E_NOTFOUND);
+    free(m.data);
+    f = fopen(target, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char buf[32] = "";
+    CU_ASSERT_PTR_NOT_NULL(fgets(buf, sizeof buf, f));
+    fclose(f);
+    CU_ASSERT_STRING_EQUAL(buf, "SECRET");
+    CU_ASSERT_EQUAL(st_remove(P.b, obj, &e), PN_OK);
+}
+
 /* ---- file descriptors ---- */
 
 static void
@@ -979,6 +1044,7 @@ main(int argc, char **argv)
         CU_add_test(s, "overwrite is atomic", test_overwrite_atomic);
         CU_add_test(s, "traversal keys refused", test_traversal_refused);
         CU_add_test(s, "planted symlinks not followed", test_symlinks);
+        CU_add_test(s, "in-place staging and publish", test_write_at_publish);
         CU_add_test(s, "file descriptors", test_open_fd);
         CU_add_test(s, "presigned URLs", test_presign);
         CU_add_test(s, "wrong credentials refused", test_wrong_secret);

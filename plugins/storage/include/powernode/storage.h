@@ -68,6 +68,24 @@ typedef struct pn_storage_vt {
     /* Check the provider answers with these credentials. PN_OK or a code with a message set
      * on the request (never the credentials). */
     int (*health)(pn_req_t *req, pn_storage_t *s);
+
+    /* ---- appended: in-place staging of resumable uploads (check PN_STORAGE_HAS) ---- */
+
+    /* Write len bytes at offset into the staging object `key` (created when absent, never
+     * truncated), durable on return when sync. Not atomic: nothing may read the key as an
+     * object; publish it. PN_E_UNAVAILABLE when the provider has no such writes (remote ones:
+     * stage separate objects and put them together instead). */
+    int (*write_at)(pn_req_t *req, pn_storage_t *s, const char *key, uint64_t offset,
+                    const void *buf, size_t len, bool sync);
+    /* Make staging object `from` readable as `to`, atomically (readers see the old object or
+     * the whole new one) and durably, without copying; content_type as for put. `from` stays
+     * until removed, so a failed commit after this can publish again. PN_E_UNAVAILABLE as for
+     * write_at. */
+    int (*publish)(pn_req_t *req, pn_storage_t *s, const char *from, const char *to,
+                   const char *content_type);
 } pn_storage_vt_t;
+
+/* Whether the service provides member m (appended after the caller was built). */
+#define PN_STORAGE_HAS(vt, m) ((vt)->size >= offsetof(pn_storage_vt_t, m) + sizeof((vt)->m))
 
 #endif /* POWERNODE_STORAGE_H */

@@ -110,13 +110,8 @@ hash(const char *s)
 static bool
 make_key(char out[80], const char *user, const char *account)
 {
-    size_t u = strlen(user), a = strlen(account);
-    if (u + a + 2 > 80)
-        return false;
-    memcpy(out, user, u);
-    out[u] = '/';
-    memcpy(out + u + 1, account, a + 1);
-    return true;
+    int n = snprintf(out, 80, "%s/%s", user, account);
+    return n > 0 && n < 80;
 }
 
 static entry_t *
@@ -354,9 +349,8 @@ on_message(void *ud, const char *channel, const char *msg, size_t len)
 {
     (void)ud;
     (void)channel;
-    if (len == 1 && msg[0] == '1')
-        drop_all();
-    else if (len > 0 && len < 64)
+    bool one_user = len > 0 && len < 64 && !(len == 1 && msg[0] == '1');
+    if (one_user)
         drop_user(msg, len);
     else
         drop_all();

@@ -18,7 +18,7 @@
 
 /* Longest channel and type names, and the largest serialized event. */
 #define PNK_EVENTS_NAME_MAX 64
-#define PNK_EVENTS_MAX_BYTES (64 * 1024)
+#define PNK_EVENTS_MAX_BYTES 65536 /* 64 KiB */
 
 /* A Redis stream entry id "<ms>-<seq>". */
 typedef struct pnk_event_id {

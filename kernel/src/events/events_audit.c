@@ -91,7 +91,7 @@ check_and_publish(held_t *list)
     n += (size_t)snprintf(ids, sizeof ids, "{");
     for (held_t *h = list; h; h = h->next)
         n += (size_t)snprintf(ids + n, sizeof ids - n, "%s%s", n > 1 ? "," : "", h->id);
-    snprintf(ids + n, sizeof ids - n, "}");
+    (void)snprintf(ids + n, sizeof ids - n, "}");
     const char *params[] = {ids};
     int rc = a ? pnk_db_acquire(q.db, &c, err, sizeof err) : PN_E_INTERNAL;
     if (rc == PN_OK) {
@@ -193,7 +193,7 @@ pnk_events_audit(pn_req_t *req, const char *id, const char *account_id, const ch
         json_decref(data);
         return;
     }
-    snprintf(h->id, sizeof h->id, "%s", id);
+    (void)snprintf(h->id, sizeof h->id, "%s", id);
     h->data = data;
     if (pnk_arena_defer(req->arena, enqueue, h) != 0)
         held_free(h);

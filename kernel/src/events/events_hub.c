@@ -87,7 +87,7 @@ mono(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -98,7 +98,7 @@ pnk_events_backlog_key(const char *account_id)
     char *k = malloc(n);
 
     if (k)
-        snprintf(k, n, "pn:eventlog:%s", account_id);
+        (void)snprintf(k, n, "pn:eventlog:%s", account_id);
     return k;
 }
 
@@ -109,7 +109,7 @@ pnk_events_channel_key(const char *account_id)
     char *k = malloc(n);
 
     if (k)
-        snprintf(k, n, "pn:events:%s", account_id);
+        (void)snprintf(k, n, "pn:events:%s", account_id);
     return k;
 }
 
@@ -460,9 +460,9 @@ pnk_events_replay(pnk_events_sub_t *s)
     size_t used = 0, budget = pnk_events_settings.max_pending / 2;
     bool more = s->has_last, stop = false;
 
-    snprintf(count, sizeof count, "%d", REPLAY_PAGE);
-    snprintf(start, sizeof start, "(%llu-%llu", (unsigned long long)s->last.ms,
-             (unsigned long long)s->last.seq);
+    (void)snprintf(count, sizeof count, "%d", REPLAY_PAGE);
+    (void)snprintf(start, sizeof start, "(%llu-%llu", (unsigned long long)s->last.ms,
+                   (unsigned long long)s->last.seq);
     for (int page = 0; more && !stop && key && page < REPLAY_PAGES_MAX; page++) {
         const char *argv[] = {"XRANGE", key, start, "+", "COUNT", count};
         json_t *reply = NULL;
@@ -482,8 +482,8 @@ pnk_events_replay(pnk_events_sub_t *s)
                 PNK_WARN("events", "skipping a malformed backlog entry");
         }
         more = n == REPLAY_PAGE;
-        snprintf(start, sizeof start, "(%llu-%llu", (unsigned long long)s->last.ms,
-                 (unsigned long long)s->last.seq);
+        (void)snprintf(start, sizeof start, "(%llu-%llu", (unsigned long long)s->last.ms,
+                       (unsigned long long)s->last.seq);
         json_decref(reply);
     }
     free(key);
@@ -521,7 +521,7 @@ heartbeat_main(void *arg)
     pthread_mutex_lock(&hub.mu);
     while (!hub.stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
         double when = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + pnk_events_settings.heartbeat;
         ts.tv_sec = (time_t)when;
         ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
@@ -567,12 +567,12 @@ pnk_events_start(pnk_config_t *config, pnk_db_pool_t *db, char *err, size_t errl
     hub.stop = false;
     hub.rsub = pnk_redis_subscribe("pn:events:*", on_message, NULL);
     if (hub.rsub == NULL) {
-        snprintf(err, errlen, "events: cannot subscribe to pn:events:*");
+        (void)snprintf(err, errlen, "events: cannot subscribe to pn:events:*");
         pthread_cond_destroy(&hub.cv);
         return -1;
     }
     if (pthread_create(&hub.hb, NULL, heartbeat_main, NULL) != 0) {
-        snprintf(err, errlen, "events: cannot start the heartbeat thread");
+        (void)snprintf(err, errlen, "events: cannot start the heartbeat thread");
         pnk_redis_unsubscribe(hub.rsub);
         hub.rsub = NULL;
         pthread_cond_destroy(&hub.cv);
@@ -580,7 +580,7 @@ pnk_events_start(pnk_config_t *config, pnk_db_pool_t *db, char *err, size_t errl
     }
     hub.hb_started = true;
     if (pnk_events_audit_start(db) != 0) {
-        snprintf(err, errlen, "events: cannot start the audit worker");
+        (void)snprintf(err, errlen, "events: cannot start the audit worker");
         pnk_events_stop();
         return -1;
     }

@@ -27,10 +27,10 @@ now_iso(char out[40])
     struct tm tm;
     char base[24];
 
-    clock_gettime(CLOCK_REALTIME, &ts);
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 40, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+    (void)strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(out, 40, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 int
@@ -43,18 +43,18 @@ pnk_events_publish(const char *account_id, const char *channel, const char *type
     int rc;
 
     if (account_id == NULL || account_id[0] == '\0' || strlen(account_id) > 64) {
-        snprintf(err, errlen, "an event needs an account");
+        (void)snprintf(err, errlen, "an event needs an account");
         json_decref(data);
         return PN_E_INVALID;
     }
     if (pnk_events_channel_perm(channel, perm, sizeof perm) == NULL) {
-        snprintf(err, errlen, "event channel \"%.80s\" is not <plugin>.<resource>",
-                 channel ? channel : "");
+        (void)snprintf(err, errlen, "event channel \"%.80s\" is not <plugin>.<resource>",
+                       channel ? channel : "");
         json_decref(data);
         return PN_E_INVALID;
     }
     if (!pnk_events_type_valid(type)) {
-        snprintf(err, errlen, "event type must be [a-z0-9_.-]{1,64}");
+        (void)snprintf(err, errlen, "event type must be [a-z0-9_.-]{1,64}");
         json_decref(data);
         return PN_E_INVALID;
     }
@@ -63,26 +63,26 @@ pnk_events_publish(const char *account_id, const char *channel, const char *type
                            "account_id", account_id, "permission", perm, "published_at", ts, "data",
                            data ? data : json_null());
     if (ev == NULL) {
-        snprintf(err, errlen, "event data cannot be serialized");
+        (void)snprintf(err, errlen, "event data cannot be serialized");
         return PN_E_INVALID;
     }
     text = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(ev);
     if (text == NULL) {
-        snprintf(err, errlen, "event data cannot be serialized");
+        (void)snprintf(err, errlen, "event data cannot be serialized");
         return PN_E_INVALID;
     }
     size_t len = strlen(text);
     if (len + 64 > PNK_EVENTS_MAX_BYTES) {
-        snprintf(err, errlen, "event is %zu bytes, over the %d-byte limit", len,
-                 PNK_EVENTS_MAX_BYTES);
+        (void)snprintf(err, errlen, "event is %zu bytes, over the %d-byte limit", len,
+                       PNK_EVENTS_MAX_BYTES);
         free(text);
         return PN_E_INVALID;
     }
     key = pnk_events_backlog_key(account_id);
     chan = pnk_events_channel_key(account_id);
-    snprintf(maxlen, sizeof maxlen, "%d", pnk_events_settings.backlog);
-    snprintf(ttl, sizeof ttl, "%d", pnk_events_settings.backlog_ttl);
+    (void)snprintf(maxlen, sizeof maxlen, "%d", pnk_events_settings.backlog);
+    (void)snprintf(ttl, sizeof ttl, "%d", pnk_events_settings.backlog_ttl);
     const char *argv[] = {"EVAL", publish_script, "2", key, chan, text, maxlen, ttl};
     size_t lens[] = {4,
                      sizeof publish_script - 1,
@@ -93,17 +93,17 @@ pnk_events_publish(const char *account_id, const char *channel, const char *type
                      strlen(maxlen),
                      strlen(ttl)};
     if (key == NULL || chan == NULL) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         rc = PN_E_INTERNAL;
     } else {
         rc = pnk_redis_command(PNK_REDIS_CACHE, 8, argv, lens, &reply, err, errlen);
     }
     if (rc == PN_OK && !json_is_string(reply)) {
-        snprintf(err, errlen, "unexpected reply to the publish script");
+        (void)snprintf(err, errlen, "unexpected reply to the publish script");
         rc = PN_E_INTERNAL;
     }
     if (rc == PN_OK && id_out)
-        snprintf(id_out, 48, "%s", json_string_value(reply));
+        (void)snprintf(id_out, 48, "%s", json_string_value(reply));
     json_decref(reply);
     free(key);
     free(chan);

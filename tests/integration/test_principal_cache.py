@@ -71,13 +71,17 @@ class PrincipalCache(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         pn.assert_envelope(self, self.b.request("GET", "/api/v1/auth/me", token=member), 401)
 
-    def test_me_profile_is_cached_and_dropped_by_changes(self):
-        email = "profile-member@example.test"
-        r = self.a.request("POST", "/api/v1/users", {"email": email, "name": "Before",
+    def add_member(self, email, name):
+        """A member created through the API on A; its id."""
+        r = self.a.request("POST", "/api/v1/users", {"email": email, "name": name,
                                                      "password": MEMBER_PASSWORD},
                            token=self.admin)
         self.assertEqual(r.status, 201, r)
-        uid = r.doc["data"]["id"]
+        return r.doc["data"]["id"]
+
+    def test_me_profile_is_cached_and_dropped_by_changes(self):
+        email = "profile-member@example.test"
+        uid = self.add_member(email, "Before")
         member = self.b.login(email, MEMBER_PASSWORD)
         me = lambda: self.b.request("GET", "/api/v1/auth/me", token=member).doc["data"]
         self.assertEqual(me()["user"]["name"], "Before")
@@ -112,10 +116,7 @@ class PrincipalCache(unittest.TestCase):
 
     def test_revocations_apply_on_every_instance_at_once(self):
         email = "revoked-member@example.test"
-        r = self.a.request("POST", "/api/v1/users", {"email": email, "name": "R",
-                                                     "password": MEMBER_PASSWORD},
-                           token=self.admin)
-        self.assertEqual(r.status, 201, r)
+        self.add_member(email, "R")
         one = self.sign_in(self.a, email, MEMBER_PASSWORD)
         two = self.sign_in(self.a, email, MEMBER_PASSWORD)
         for tok in (one, two):  # B remembers both tokens as clean

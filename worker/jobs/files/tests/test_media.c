@@ -446,7 +446,10 @@ test_hostile_corpus(void)
                 fprintf(stderr, "\nhostile %s accepted by job %d\n", e->d_name, k);
             CU_ASSERT_EQUAL(rc, -1);
             CU_ASSERT(strlen(err) > 0);
-            CU_ASSERT(dt < 5.0);
+            /* A hang check, not a speed one (that is bench/media's): FFmpeg jobs end by their
+             * own deadline; image jobs are refused from the header, so even a loaded machine
+             * under ASan finishes far inside the isolation wall limit. */
+            CU_ASSERT(dt < (k >= FM_VIDEO ? lim.av_deadline_s : 20.0) + 10.0);
             if (rc == 0)
                 fm_output_clear(&o);
         }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "local.h"
 #include "payload.h"
 #include "runtime.h"
 #include "wlog.h"
@@ -117,7 +118,8 @@ call(pn_job_t *job, pnw_api_req_t *rq, const char *idem_key, pn_job_response_t *
     }
     long status = 0;
     json_t *reply = NULL;
-    int rc = pnw_api_call(pnw_rt.api, rq, &status, &reply, why, sizeof why);
+    int rc = pnw_rt.local ? pnw_local_call(rq, &status, &reply, why, sizeof why)
+                          : pnw_api_call(pnw_rt.api, rq, &status, &reply, why, sizeof why);
     if (res) {
         res->status = status;
         res->body = reply;
@@ -245,6 +247,8 @@ h_processed(pn_job_t *job, const char *key)
 {
     char k[512];
     idem_key(k, sizeof k, job, key);
+    if (pnw_rt.local)
+        return pnw_local_processed(k);
     redisReply *r = pnw_redis_cmdf(redis_conn(), "EXISTS %s", k);
     int rc = r && r->type == REDIS_REPLY_INTEGER ? (r->integer > 0) : -1;
     if (r)
@@ -257,6 +261,8 @@ h_mark_processed(pn_job_t *job, const char *key, int ttl_s)
 {
     char k[512];
     idem_key(k, sizeof k, job, key);
+    if (pnw_rt.local)
+        return pnw_local_mark(k);
     redisReply *r = pnw_redis_cmdf(redis_conn(), "SET %s 1 EX %d", k, ttl_s > 0 ? ttl_s : 86400);
     int rc = r && r->type == REDIS_REPLY_STATUS ? 0 : -1;
     if (r)
@@ -308,6 +314,9 @@ h_workdir(pn_job_t *job)
 static const char *
 h_config(pn_job_t *job, const char *key)
 {
+    const char *v = pnw_rt.local && key ? pnw_local_config(key) : NULL;
+    if (v)
+        return v;
     return pnw_config_plugin_key(pnw_rt.cfg, job->cls->plugin->desc->name, key);
 }
 

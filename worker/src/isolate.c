@@ -52,12 +52,24 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
                             opt_cfg[] = "--config";
     snprintf(att, sizeof att, "%d", attempt);
     snprintf(cls, sizeof cls, "%s", c->c.name);
-    char *argv[9] = {pnw_rt.self_exe, opt_exec, cls, opt_att, att};
+    size_t nextra = 0;
+    while (pnw_rt.child_argv && pnw_rt.child_argv[nextra])
+        nextra++;
+    char **argv = calloc(8 + nextra, sizeof *argv);
+    if (!argv) {
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        snprintf(msg, msglen, "isolation: out of memory");
+        return PN_JOB_ERROR;
+    }
+    argv[0] = pnw_rt.self_exe, argv[1] = opt_exec, argv[2] = cls, argv[3] = opt_att;
+    argv[4] = att;
     int an = 5;
     if (pnw_rt.cfg->path) {
         argv[an++] = opt_cfg;
         argv[an++] = pnw_rt.cfg->path;
     }
+    for (size_t i = 0; i < nextra; i++)
+        argv[an++] = pnw_rt.child_argv[i];
     argv[an] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
@@ -67,6 +79,7 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
         execv(pnw_rt.self_exe, argv);
         _exit(127);
     }
+    free(argv);
     close(in[0]);
     close(out[1]);
     if (pid < 0) {

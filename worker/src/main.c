@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "house.h"
+#include "local.h"
 #include "pool.h"
 #include "runtime.h"
 #include "scripts.h"
@@ -21,11 +23,26 @@ static void
 usage(void)
 {
     fprintf(stderr,
-            "usage: powernode-worker [--config FILE] [--check]\n"
-            "  --config FILE  worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
+            "usage: powernode-worker [--config FILE] [--plugin PATH.so]... [--check]\n"
+            "       powernode-worker --run JOB --file PATH [--file PATH]... --out DIR\n"
+            "                        [--config FILE] [--plugin PATH.so]... [--arg key=value]...\n"
+            "                        [--set key=value]... [--args JSON] [--in-process]\n"
+            "  --config FILE   worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
             "defaults)\n"
-            "  --check        load the config and job plugins, print the classes, exit\n"
-            "  --version      print the version\n");
+            "  --plugin PATH   job plugin to load instead of the config's list (repeatable)\n"
+            "  --check         load the config and job plugins, print the classes, exit\n"
+            "  --run JOB       local mode: run the job class JOB (or its short name, e.g.\n"
+            "                  thumbnail) once per --file, with no Redis, server or network;\n"
+            "                  derivatives and result.json go to DIR (DIR/<file name>/ for\n"
+            "                  several files). Exit 0 ok, 1 a job failed, 2 usage.\n"
+            "  --arg k=v       a job_parameters entry of the local processing job (v as JSON\n"
+            "                  when it parses, else a string)\n"
+            "  --set k=v       job_plugins.<plugin>.<k> for this run\n"
+            "  --args JSON     the job's argument array (default: [local processing job id]\n"
+            "                  when its first argument is a string, else [])\n"
+            "  --in-process    run isolated classes in this process, without the child's\n"
+            "                  limits (benchmarks on trusted files only)\n"
+            "  --version       print the version\n");
 }
 
 static int
@@ -100,6 +117,35 @@ connect_and_register(sigset_t *sigs)
     return rc;
 }
 
+/* Options taking a value that may repeat: collected into the array of o. */
+static bool
+list_opt(const char *a, const char *v, pnw_local_opts_t *o)
+{
+    static const struct {
+        const char *name;
+        size_t off, noff;
+    } lists[] = {
+        {"--file", offsetof(pnw_local_opts_t, files), offsetof(pnw_local_opts_t, nfiles)},
+        {"--plugin", offsetof(pnw_local_opts_t, plugins), offsetof(pnw_local_opts_t, nplugins)},
+        {"--set", offsetof(pnw_local_opts_t, sets), offsetof(pnw_local_opts_t, nsets)},
+        {"--arg", offsetof(pnw_local_opts_t, params), offsetof(pnw_local_opts_t, nparams)},
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (!strcmp(a, lists[i].name)) {
+            const char **arr = *(const char ***)((char *)o + lists[i].off);
+            size_t *n = (size_t *)((char *)o + lists[i].noff);
+            arr[(*n)++] = v;
+            return true;
+        }
+    return false;
+}
+
+static void
+free_opts(pnw_local_opts_t *o)
+{
+    free(o->files), free(o->plugins), free(o->sets), free(o->params);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -107,25 +153,70 @@ main(int argc, char **argv)
     const char *exec_class = NULL;
     int attempt = 1;
     bool check = false;
+    pnw_local_opts_t lo = {0};
+    lo.files = calloc((size_t)argc, sizeof *lo.files);
+    lo.plugins = calloc((size_t)argc, sizeof *lo.plugins);
+    lo.sets = calloc((size_t)argc, sizeof *lo.sets);
+    lo.params = calloc((size_t)argc, sizeof *lo.params);
+    if (!lo.files || !lo.plugins || !lo.sets || !lo.params) {
+        free_opts(&lo);
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--config") && v)
             cfg_path = argv[++i];
         else if (!strcmp(argv[i], "--check"))
             check = true;
-        else if (!strcmp(argv[i], "--exec-job") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--exec-job") && v)
             exec_class = argv[++i];
-        else if (!strcmp(argv[i], "--attempt") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--attempt") && v)
             attempt = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--run") && v)
+            lo.job = argv[++i];
+        else if (!strcmp(argv[i], "--out") && v)
+            lo.out = argv[++i];
+        else if (!strcmp(argv[i], "--args") && v)
+            lo.args_json = argv[++i];
+        else if (!strcmp(argv[i], "--in-process"))
+            lo.in_process = true;
+        else if (v && argv[i][0] == '-' && list_opt(argv[i], v, &lo))
+            i++;
         else if (!strcmp(argv[i], "--version")) {
             printf("powernode-worker 0.1 (job ABI %d)\n", PN_JOB_ABI);
+            free_opts(&lo);
             return 0;
         } else {
+            if (argv[i][0] == '-' && !v)
+                fprintf(stderr, "powernode-worker: %s needs a value\n", argv[i]);
+            else
+                fprintf(stderr, "powernode-worker: unknown argument %s\n", argv[i]);
             usage();
+            free_opts(&lo);
             return 2;
         }
     }
     if (cfg_path && !*cfg_path)
         cfg_path = NULL;
+    /* Local mode: --run, or an isolated child of it (--exec-job with --out). */
+    bool local = lo.job || (exec_class && lo.out);
+    if (local && (!lo.out || lo.nfiles == 0 || (exec_class && lo.nfiles != 1) ||
+                  (lo.job && (exec_class || check)))) {
+        fprintf(stderr, "powernode-worker: --run needs --file PATH and --out DIR\n");
+        usage();
+        free_opts(&lo);
+        return 2;
+    }
+    if (!local &&
+        (lo.nfiles || lo.out || lo.nsets || lo.nparams || lo.args_json || lo.in_process)) {
+        fprintf(stderr, "powernode-worker: --file, --out, --arg, --set, --args and "
+                        "--in-process go with --run\n");
+        usage();
+        free_opts(&lo);
+        return 2;
+    }
+    /* Set-up failures of a local run are usage errors (2), not job failures (1). */
+    int fail = local ? 2 : 1;
 
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -134,19 +225,22 @@ main(int argc, char **argv)
     sigaddset(&sigs, SIGTSTP);
     sigaddset(&sigs, SIGUSR1);
     signal(SIGPIPE, SIG_IGN);
-    if (!exec_class)
+    if (!exec_class && !local)                   /* a local run stops on ^C like any command */
         pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits the mask */
 
     char err[1024];
     pnw_config_t *cfg = pnw_config_load(cfg_path, err, sizeof err);
-    if (!cfg) {
-        pnw_log(PNW_ERROR, "config", "%s", err);
-        return 1;
+    if (!cfg || (lo.nplugins && pnw_config_set_plugins(cfg, lo.plugins, lo.nplugins) != 0)) {
+        pnw_log(PNW_ERROR, "config", "%s", cfg ? "out of memory" : err);
+        pnw_config_free(cfg);
+        free_opts(&lo);
+        return fail;
     }
     pnw_log_set_level((pnw_level_t)pnw_log_level_parse(cfg->log_level));
     pnw_rt.cfg = cfg;
     pnw_rt.clock = &pnw_clock_system;
     pnw_rt.child = exec_class != NULL;
+    pnw_rt.local = local;
     pnw_rt.started_at = pnw_now();
     pthread_mutex_init(&pnw_rt.mu, NULL);
     pthread_cond_init(&pnw_rt.work_cv, NULL);
@@ -155,14 +249,20 @@ main(int argc, char **argv)
     ssize_t n = readlink("/proc/self/exe", pnw_rt.self_exe, sizeof pnw_rt.self_exe - 1);
     if (n > 0)
         pnw_rt.self_exe[n] = '\0';
-    if (make_identity() != 0 || pnw_redis_addr_parse(cfg->redis_url, cfg->redis_queue_url,
-                                                     &pnw_rt.addr, err, sizeof err) != 0) {
+    err[0] = '\0';
+    if (!local &&
+        (make_identity() != 0 || pnw_redis_addr_parse(cfg->redis_url, cfg->redis_queue_url,
+                                                      &pnw_rt.addr, err, sizeof err) != 0)) {
         pnw_log(PNW_ERROR, "config", "%s", err[0] ? err : "no random bytes for an identity");
         pnw_config_free(cfg);
+        free_opts(&lo);
         return 1;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    int rc = 1;
+    if (local)
+        snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
+    else /* local mode makes no network call: not even TLS start-up */
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = fail;
     pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, cfg->breaker_scale);
     pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);
     for (size_t i = 0; i < cfg->nplugins; i++)
@@ -178,8 +278,27 @@ main(int argc, char **argv)
         pnw_log(PNW_ERROR, "loader", "%s", err);
         goto out;
     }
+    if (local && pnw_rt.reg.nclasses == 0) {
+        pnw_log(PNW_ERROR, "loader",
+                "no job plugins loaded: give --plugin PATH.so or a config listing plugins");
+        goto out;
+    }
+    if (exec_class && local) {
+        const pnw_class_t *c = pnw_plugins_find(&pnw_rt.reg, exec_class);
+        if (pnw_local_begin(exec_class, lo.files[0], lo.out, &lo, err, sizeof err) != 0) {
+            pnw_log(PNW_ERROR, "local", "%s", err);
+            goto out;
+        }
+        rc = c ? pnw_isolate_child(exec_class, attempt) : 2;
+        pnw_local_end();
+        goto out;
+    }
     if (exec_class) {
         rc = pnw_isolate_child(exec_class, attempt);
+        goto out;
+    }
+    if (lo.job) {
+        rc = pnw_local_run(&lo);
         goto out;
     }
     if (check) {
@@ -238,7 +357,9 @@ out:
     pnw_api_free(pnw_rt.api);
     pnw_breakers_free(pnw_rt.breakers);
     pnw_context_thread_done();
-    curl_global_cleanup();
+    if (!local)
+        curl_global_cleanup();
     pnw_config_free(cfg);
+    free_opts(&lo);
     return rc;
 }

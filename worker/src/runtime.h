@@ -54,7 +54,9 @@ typedef struct pnw_rt {
     char hostname[64];
     double started_at;
     char self_exe[4096];
-    bool child; /* an isolated child running one job */
+    bool child;        /* an isolated child running one job */
+    bool local;        /* --run (or its isolated child): API calls go to local.c, no Redis */
+    char **child_argv; /* extra arguments for isolated children (NULL-terminated) or NULL */
 
     volatile int stopping; /* SIGTERM: no more fetching; jobs may look at it */
     volatile int quiet;    /* TSTP: no more fetching, keep running */

@@ -490,6 +490,18 @@ pnw_config_free(pnw_config_t *c)
     free(c);
 }
 
+int
+pnw_config_set_plugins(pnw_config_t *c, const char *const *paths, size_t n)
+{
+    for (size_t i = 0; i < c->nplugins; i++)
+        free(c->plugins[i]);
+    c->nplugins = 0;
+    for (size_t i = 0; i < n; i++)
+        if (add_plugin(c, paths[i]) != 0)
+            return -1;
+    return 0;
+}
+
 const char *
 pnw_config_plugin_key(const pnw_config_t *c, const char *plugin, const char *key)
 {

@@ -74,6 +74,8 @@ typedef struct pnw_config {
  * ("worker.yaml:12: concurrency: 0 is below the minimum 1"). */
 pnw_config_t *pnw_config_load(const char *path, char *err, size_t errlen);
 void pnw_config_free(pnw_config_t *c);
+/* Replace the job plugin list (powernode-worker --plugin). 0 or -1 (out of memory). */
+int pnw_config_set_plugins(pnw_config_t *c, const char *const *paths, size_t n);
 /* A job plugin's key, or NULL. */
 const char *pnw_config_plugin_key(const pnw_config_t *c, const char *plugin, const char *key);
 

@@ -187,7 +187,13 @@ main(int argc, char **argv)
             free_opts(&lo);
             return 0;
         } else {
-            if (argv[i][0] == '-' && !v)
+            static const char *const valued[] = {"--config", "--exec-job", "--attempt", "--run",
+                                                 "--out",    "--args",     "--file",    "--plugin",
+                                                 "--set",    "--arg"};
+            bool known = false;
+            for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+                known = known || !strcmp(argv[i], valued[k]);
+            if (known && !v)
                 fprintf(stderr, "powernode-worker: %s needs a value\n", argv[i]);
             else
                 fprintf(stderr, "powernode-worker: unknown argument %s\n", argv[i]);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""bench/media: pn-media (the files job plugin's local mode) against the tools the original
-shelled out to, on the same generated inputs in one run: wall time, CPU time and peak RSS per
+"""bench/media: the files job plugin in the worker's local mode (powernode-worker --run) against
+the tools the original shelled out to, on the same generated inputs in one run: wall time, CPU time and peak RSS per
 file, median of BENCH_RUNS runs, with the ratios the issue aims at. Standard library only."""
 import json
 import os
@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-PN = os.environ["BENCH_PN_MEDIA"]
+PN = os.environ["BENCH_WORKER"]
+SO = os.environ["BENCH_FILES_SO"]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 NFILES = int(os.environ.get("BENCH_FILES", "20"))
 STRICT = os.environ.get("BENCH_STRICT") == "1"
@@ -21,6 +22,9 @@ CONVERT = os.environ.get("BENCH_CONVERT") or next(
     (p for p in ("/usr/bin/convert-im6.q16", "/usr/bin/convert") if os.path.exists(p)),
     shutil.which("convert"))
 SIZES = (600, 300, 150)
+# The worker's job workdirs next to the inputs; no config or plugin list from the environment.
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("PN_WORKER_")}
+ENV["PN_WORKER_TMP_DIR"] = os.path.join(DATA, "tmp")
 
 
 def sh(*cmd):
@@ -66,9 +70,10 @@ def inputs():
 
 
 def run(cmd):
-    """One process: wall seconds, CPU seconds (user+sys) and peak RSS in KiB (wait4)."""
+    """One process: wall seconds, CPU seconds (user+sys) and peak RSS in KiB (wait4; for the
+    worker the largest of it and its isolated children)."""
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
@@ -101,7 +106,8 @@ def fresh(name):
 
 
 def count(d):
-    return len([n for n in os.listdir(d) if not n.startswith(".")])
+    """Files written under d (the worker writes DIR/<file name>/ per file of a batch)."""
+    return sum(len([n for n in names if not n.startswith(".")]) for _, _, names in os.walk(d))
 
 
 # ---- the commands, each making what the job makes ----
@@ -145,8 +151,14 @@ def ffprobe(f):
     return [["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", f]]
 
 
-def pn(job, files, o=None):
-    return [[PN, "--run", job] + (["--out", o] if o else []) + list(files)]
+def pn(job, files, o, isolated=False):
+    """One worker process for all files. Batches run --in-process (the processing itself, as the
+    issue measures it); isolated=True gives every file its own limited child, as production
+    runs each job."""
+    cmd = [PN, "--run", job, "--plugin", SO, "--out", o]
+    for f in files:
+        cmd += ["--file", f]
+    return [cmd + ([] if isolated else ["--in-process"])]
 
 
 def each(make, files, *a):
@@ -155,8 +167,9 @@ def each(make, files, *a):
 
 def main():
     jpgs, mp4s, mp3s = inputs()
+    os.makedirs(ENV["PN_WORKER_TMP_DIR"], exist_ok=True)
     n = len(jpgs)
-    print("bench/media: %d files each, median of %d runs; pn-media %s; convert %s" %
+    print("bench/media: %d files each, median of %d runs; %s --run; convert %s" %
           (n, RUNS, PN, CONVERT), flush=True)
     rows = {}
 
@@ -174,41 +187,48 @@ def main():
 
     one = jpgs[:1]
     print("\nThumbnails (600/300/150) of a 12 Mpx JPEG, per file:   wall, CPU, peak RSS")
-    case("pn_batch", "pn-media thumbnail, one process, %d files" % n,
+    case("pn_batch", "worker --run thumbnail, one process, %d files" % n,
          lambda o: pn("thumbnail", jpgs, o), 4 * n)
+    case("pni_batch", "worker --run thumbnail, a child per file",
+         lambda o: pn("thumbnail", jpgs, o, isolated=True), 4 * n)
     case("vt_batch", "vipsthumbnail x3 sizes over %d files" % n,
          lambda o: vipsthumb3(jpgs, o), 3 * n)
     case("imb_batch", "convert best single call, per file", lambda o: each(convert_best, jpgs, o),
          3 * n)
     case("im3_batch", "convert x3 calls, per file", lambda o: each(convert3, jpgs, o), 3 * n)
-    print("  single file, whole process(es):")
-    case("pn_one", "pn-media thumbnail, 1 file", lambda o: pn("thumbnail", one, o), 4, 1)
+    print("  single file, whole process(es) (the worker: parent + isolated child):")
+    case("pn_one", "worker --run thumbnail, 1 file", lambda o: pn("thumbnail", one, o, True), 4,
+         1)
     case("vt_one", "vipsthumbnail x3, 1 file", lambda o: vipsthumb3(one, o), 3, 1)
     case("imb_one", "convert best single call, 1 file", lambda o: each(convert_best, one, o), 3, 1)
     case("im3_one", "convert x3 calls, 1 file", lambda o: each(convert3, one, o), 3, 1)
 
     print("\nMetadata of the JPEGs (EXIF), per file:")
-    case("pnm_batch", "pn-media metadata, one process, %d files" % n,
-         lambda o: pn("metadata", jpgs))
+    case("pnm_batch", "worker --run metadata, one process, %d files" % n,
+         lambda o: pn("metadata", jpgs, o), n)
     case("et_batch", "exiftool -json -n, one call, %d files" % n,
          lambda o: [["exiftool", "-json", "-n", *jpgs]])
-    case("pnm_one", "pn-media metadata, 1 file", lambda o: pn("metadata", one), None, 1)
+    case("pnm_one", "worker --run metadata, 1 file", lambda o: pn("metadata", one, o, True), 1,
+         1)
     case("et_one", "exiftool -json -n, 1 file", lambda o: [["exiftool", "-json", "-n", *one]],
          None, 1)
 
     print("\nVideo (720p H.264/AAC, 10 s): probe + poster in 3 sizes, per file:")
-    case("pnv_batch", "pn-media video, one process, %d files" % n,
+    case("pnv_batch", "worker --run video, one process, %d files" % n,
          lambda o: pn("video", mp4s, o), 4 * n)
     case("ffv_batch", "ffprobe + ffmpeg poster, per file",
          lambda o: [c for f in mp4s for c in ffprobe(f) + ffmpeg_poster(f, o)], 3 * n)
-    case("pnv_one", "pn-media video, 1 file", lambda o: pn("video", mp4s[:1], o), 4, 1)
+    case("pnv_one", "worker --run video, 1 file", lambda o: pn("video", mp4s[:1], o, True), 4,
+         1)
     case("ffv_one", "ffprobe + ffmpeg poster, 1 file",
          lambda o: ffprobe(mp4s[0]) + ffmpeg_poster(mp4s[0], o), 3, 1)
 
     print("\nAudio (MP3, 30 s): probe with tags, per file:")
-    case("pna_batch", "pn-media audio, one process, %d files" % n, lambda o: pn("audio", mp3s))
+    case("pna_batch", "worker --run audio, one process, %d files" % n,
+         lambda o: pn("audio", mp3s, o), n)
     case("ffa_batch", "ffprobe, per file", lambda o: [c for f in mp3s for c in ffprobe(f)])
-    case("pna_one", "pn-media audio, 1 file", lambda o: pn("audio", mp3s[:1]), None, 1)
+    case("pna_one", "worker --run audio, 1 file", lambda o: pn("audio", mp3s[:1], o, True), 1,
+         1)
     case("ffa_one", "ffprobe, 1 file", lambda o: ffprobe(mp3s[0]), None, 1)
 
     def ratio(a, b, i=1):

@@ -1,17 +1,23 @@
 """Run one e2e spec of the web UI against a real server: a fresh database, the server with the
 storage and files plugins serving frontend/dist, an admin, and (when the users routes exist) a
-member with a restricted role; then `node tests/e2e/<spec>.mjs <base-url>` drives Debian's
-chromium through playwright-core. Fails when the spec fails or something it needs is missing.
+member with a restricted role; for the specs in WORKER_SPECS also a real powernode-worker with
+the files job plugin beside it (same queue Redis, the server's service-token secret,
+BACKEND_API_URL of the server), so uploads get their thumbnails. Then
+`node tests/e2e/<spec>.mjs <base-url>` drives Debian's chromium through playwright-core.
+Fails when the spec fails, the server or the worker exits non-zero, or something is missing.
 
 Usage: python3 run_e2e.py <spec>     (spec: shell, files, queues)
 Environment: as the integration tests (PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL, PN_BUILD_DIR,
 PN_SOURCE_DIR); the job queue database is DB $PN_TEST_E2E_QUEUES_DB (default 11) of the test
 Redis, flushed before and after; screenshots go to $PN_BUILD_DIR/e2e/<spec>/ (or $PN_E2E_OUT_DIR/<spec>/).
+The worker is $PN_WORKER_BIN (default $PN_BUILD_DIR/bin/powernode-worker) with the job plugin
+$PN_WORKER_FILES_JOBS (default $PN_BUILD_DIR/worker/jobs/files.so).
 """
 import os
 import json
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,11 @@ QUEUES_DB = int(os.environ.get("PN_TEST_E2E_QUEUES_DB", "11"))
 MEMBER_EMAIL = "member@example.test"
 MEMBER_PASSWORD = "member password for e2e 7"
 SPEC_TIMEOUT = 600
+# Specs that need file processing (thumbnails) get a worker (PN_E2E_WORKER=1: any spec); the
+# queues spec must not have one (its seeded jobs would be consumed).
+WORKER_SPECS = {"files"}
+# pn.base_env gives the server this service-token secret (auth.service_secret).
+SERVICE_SECRET = "w" * 40
 
 
 def fail(msg):
@@ -107,6 +118,64 @@ def seed_queues(url):
         redis(url, "LPUSH", "queue:default", job(jid, "E2eWaitingJob"))
 
 
+class Worker:
+    """powernode-worker with the files job plugin, serving file_processing for one server."""
+
+    def __init__(self, base_url, queue_url, workdir):
+        build = pn.build_dir()
+        self.bin = os.environ.get("PN_WORKER_BIN") or os.path.join(build, "bin", "powernode-worker")
+        so = os.environ.get("PN_WORKER_FILES_JOBS") or os.path.join(build, "worker", "jobs", "files.so")
+        for path in (self.bin, so):
+            if not os.path.exists(path):
+                fail(f"{path} is missing: build powernode-worker and job_files in {build} "
+                     "(configure with -DPN_WITH_WORKER=ON)")
+        jobs = os.path.join(workdir, "jobs")
+        os.makedirs(jobs, exist_ok=True)
+        cfg = os.path.join(workdir, "worker.yaml")
+        with open(cfg, "w") as f:
+            f.write("\n".join([
+                "name: e2e-worker", "concurrency: 2", "queues:", "  file_processing: 1",
+                "plugins:", f"  - {so}", "heartbeat:", "  interval: 1", "  ttl: 5",
+                "poll_interval: 0.5", "log_level: info", "server:", "  backoff: 0.1",
+                f"tmp_dir: {jobs}", ""]))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PN_WORKER_")}
+        env.update({"WORKER_SERVICE_TOKEN": SERVICE_SECRET, "BACKEND_API_URL": base_url,
+                    "REDIS_URL": queue_url, "REDIS_QUEUE_URL": queue_url})
+        self.logpath = os.path.join(workdir, "worker.log")
+        with open(self.logpath, "ab") as log:
+            self.proc = subprocess.Popen([self.bin, "--config", cfg], stdout=log,
+                                         stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "tag=lifecycle started" in self.log_text():
+                return
+            if self.proc.poll() is not None:
+                fail(f"the worker exited at start ({self.proc.returncode}):\n{self.log_text()[-4000:]}")
+            time.sleep(0.05)
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        fail(f"the worker did not start within 30 s:\n{self.log_text()[-4000:]}")
+
+    def log_text(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        """SIGTERM, then the exit code (killed after 30 s: then it is a failure)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+                return -9
+        return self.proc.returncode
+
+
 def main():
     if len(sys.argv) != 2:
         fail("usage: run_e2e.py <spec>")
@@ -135,15 +204,22 @@ def main():
            "POWERNODE_AUTH_RATE_LIMIT_USER_PER_MINUTE": "100000",
            "POWERNODE_HTTP_THREADS": "8", "POWERNODE_DATABASE_POOL_SIZE": "8"}
     srv = None
+    worker = None
     try:
         srv = pn.Server(db, yaml, env=env)
         srv.create_admin()
         token = srv.login()
         has_member = create_member(srv, token)
         base = f"http://127.0.0.1:{srv.port}"
+        if spec in WORKER_SPECS or os.environ.get("PN_E2E_WORKER") == "1":
+            worker = Worker(base, qurl, root + "-worker")
+            print(f"e2e: worker pid {worker.proc.pid} serving file_processing", flush=True)
         child_env = dict(os.environ)
         child_env.update({"E2E_OUT_DIR": out, "E2E_ADMIN_EMAIL": pn.ADMIN_EMAIL,
-                          "E2E_ADMIN_PASSWORD": pn.ADMIN_PASSWORD})
+                          "E2E_ADMIN_PASSWORD": pn.ADMIN_PASSWORD,
+                          "E2E_WORKER": "1" if worker else "",
+                          # The spec may stop the worker (SIGTERM) once it no longer needs it.
+                          "E2E_WORKER_PID": str(worker.proc.pid) if worker else ""})
         if has_member:
             child_env.update({"E2E_MEMBER_EMAIL": MEMBER_EMAIL,
                               "E2E_MEMBER_PASSWORD": MEMBER_PASSWORD})
@@ -152,21 +228,33 @@ def main():
         print(f"e2e: {spec} against {base}, screenshots in {out}", flush=True)
         p = subprocess.run(["node", spec_path, base], cwd=HERE, env=child_env,
                            timeout=SPEC_TIMEOUT)
+        wcode = 0
+        if worker is not None:
+            stopped_w, worker = worker, None
+            wcode = stopped_w.stop()
+            if p.returncode != 0 or wcode != 0:
+                print("---- worker log (tail)\n" + stopped_w.log_text()[-6000:], file=sys.stderr)
         stopped, srv = srv, None
         code = stopped.stop()
         if p.returncode != 0 or code != 0:
-            print(stopped.log_text()[-6000:], file=sys.stderr)
+            print("---- server log (tail)\n" + stopped.log_text()[-6000:], file=sys.stderr)
         if p.returncode != 0:
             fail(f"spec {spec} failed (exit {p.returncode})")
         if code != 0:
             fail(f"server exited {code} (see its log above)")
+        if wcode != 0:
+            fail(f"worker exited {wcode} (see its log above)")
         print(f"e2e: {spec} passed")
     finally:
+        if worker is not None:
+            worker.stop()
+            print(worker.log_text()[-4000:], file=sys.stderr)
         if srv is not None:
             srv.stop()
             print(srv.log_text()[-4000:], file=sys.stderr)
         db.drop()
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(root + "-worker", ignore_errors=True)
         redis(qurl, "FLUSHDB")
 
 

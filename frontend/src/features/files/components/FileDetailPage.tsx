@@ -38,14 +38,14 @@ function Preview({ file }: { file: FileDetail }) {
     if (!small) return undefined;
     const t = file.file_type;
     if (t === 'image' || t === 'video' || t === 'audio') {
-      void filesService.blob(filesService.downloadPath(file.id)).then((b) => {
+      void filesService.blob(filesService.previewPath(file.id)).then((b) => {
         if (!alive) return;
         // Shown from a blob: URL under our own CSP; SVG as <img> runs no script.
         made = URL.createObjectURL(b);
         setUrl(made);
       }, () => undefined);
     } else if (t === 'code' || t === 'data' || file.content_type.startsWith('text/') || file.content_type === 'application/json') {
-      void filesService.blob(filesService.downloadPath(file.id)).then((b) => b.slice(0, 64 * 1024).text()).then((s) => alive && setText(s), () => undefined);
+      void filesService.blob(filesService.previewPath(file.id)).then((b) => b.slice(0, 64 * 1024).text()).then((s) => alive && setText(s), () => undefined);
     }
     return () => {
       alive = false;
@@ -442,7 +442,7 @@ export default function FileDetailPage() {
           <Preview file={f} />
         </Section>
         <Section title="Details" id="details">
-          <p className="mb-2 text-sm">
+          <p className="mb-2 text-sm" data-testid="processing-status">
             Processing: <StatusBadge tone={toneOf(f.processing_status)}>{f.processing_status}</StatusBadge>
           </p>
           <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm" data-testid="file-metadata">

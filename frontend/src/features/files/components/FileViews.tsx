@@ -11,7 +11,7 @@ import type { FileRecord } from '../types';
 
 function Thumb({ file, size }: { file: FileRecord; size: 'sm' | 'lg' }) {
   const url = useThumbnail(file);
-  const box = size === 'sm' ? 'h-8 w-8 text-[9px] font-bold text-theme-muted' : 'h-28 w-full text-2xl font-bold text-theme-muted';
+  const box = size === 'sm' ? 'h-8 w-8 text-[9px] font-bold text-theme-muted' : 'h-24 w-full text-2xl font-bold text-theme-muted';
   if (url) return <img src={url} alt="" className={`${box} rounded object-cover`} data-testid="thumbnail" />;
   return (
     <span aria-hidden="true" className={`${box} flex items-center justify-center rounded bg-theme-bg`}>

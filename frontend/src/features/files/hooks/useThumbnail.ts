@@ -15,7 +15,7 @@ function load(file: FileRecord): Promise<string | null> {
       const ds = await filesService.derivatives(file.id);
       const thumb = ds.find((d) => d.derivative_kind === 'thumbnail') ?? ds.find((d) => d.file_type === 'image');
       if (!thumb) return null;
-      const blob = await filesService.blob(filesService.downloadPath(thumb.id));
+      const blob = await filesService.blob(filesService.previewPath(thumb.id));
       return URL.createObjectURL(blob);
     })().catch(() => null);
     cache.set(key, p);

@@ -82,8 +82,14 @@ export const filesService = {
     if (!res.ok) throw new ApiError(res.status, `download failed (HTTP ${res.status})`);
     return res.blob();
   },
+  /** A real download (the server counts it: disposition=attachment is its default). */
   downloadPath(id: string): string {
     return `${F}/${enc(id)}/download`;
+  },
+  /** The same bytes for showing in the page (previews, thumbnails): inline, not counted as
+   * a download. */
+  previewPath(id: string): string {
+    return `${F}/${enc(id)}/download?disposition=inline`;
   },
   versionDownloadPath(id: string, versionId: string): string {
     return `${F}/${enc(id)}/versions/${enc(versionId)}/download`;

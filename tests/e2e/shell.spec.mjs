@@ -92,6 +92,7 @@ await step('404 page', async () => {
   await page.goto(`${base}/no/such/page`);
   await page.getByTestId('not-found').waitFor();
   await shot(page, '12-not-found');
+  await axe(page, '404 page');
 });
 
 await step('sign out', async () => {

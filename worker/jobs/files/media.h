@@ -133,7 +133,7 @@ void fm_text_clean(const char *s, size_t n, char *dst, size_t cap);
  * is allowed): what we call text when sniffing. */
 bool fm_is_text(const uint8_t *p, size_t n);
 
-/* ---- one job's processing, shared by the job plugin and pn-media ---- */
+/* ---- one job's processing: the job plugin, its tests and fuzzers ---- */
 typedef enum fm_kind { FM_THUMBNAIL, FM_METADATA, FM_VIDEO, FM_AUDIO } fm_kind_t;
 
 typedef struct fm_output {
@@ -143,9 +143,6 @@ typedef struct fm_output {
     const char *derivative_kind; /* "thumbnail" or "poster" when thumbs are set, else NULL */
 } fm_output_t;
 
-/* "thumbnail"/"ThumbnailGenerationJob", "metadata"/"MetadataExtractionJob", "video"/
- * "VideoProcessingJob", "audio"/"AudioProcessingJob"; -1 when unknown. */
-int fm_kind_parse(const char *s, fm_kind_t *k);
 /* Size names of the boxes, largest first: "large", "medium", "small". */
 extern const char *const fm_size_names[FM_NSIZES];
 int fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *out, char *err,

@@ -1,30 +1,12 @@
 /* One job's processing on a local file: what to upload (thumbnails or poster), what to merge
- * into the file row, and the job's result. The plugin and pn-media both call fm_process. */
+ * into the file row, and the job's result. Only the plugin calls it (locally: powernode-worker
+ * --run). */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "media.h"
 
 const char *const fm_size_names[FM_NSIZES] = {"large", "medium", "small"};
-
-int
-fm_kind_parse(const char *s, fm_kind_t *k)
-{
-    static const struct {
-        const char *a, *b;
-        fm_kind_t k;
-    } names[] = {{"thumbnail", "ThumbnailGenerationJob", FM_THUMBNAIL},
-                 {"metadata", "MetadataExtractionJob", FM_METADATA},
-                 {"video", "VideoProcessingJob", FM_VIDEO},
-                 {"audio", "AudioProcessingJob", FM_AUDIO}};
-    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
-        if (!strcasecmp(s, names[i].a) || !strcmp(s, names[i].b)) {
-            *k = names[i].k;
-            return 0;
-        }
-    return -1;
-}
 
 void
 fm_output_clear(fm_output_t *o)

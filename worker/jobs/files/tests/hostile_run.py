@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""test_media_hostile (RELIABILITY C18/C20): every hostile file through every job of the local
-mode (pn-media), one process per job in its own temporary job directory, under
+"""test_media_hostile (RELIABILITY C18/C20): every hostile file through every job of the files
+plugin in the worker's local mode (`powernode-worker --run JOB --file F --out DIR`, the job's
+isolated child included, as in production), one run per job in its own temporary job directory
+(also the worker's tmp_dir, so the job's workdir is inside it), under
 `strace -f -e trace=open,openat,openat2,connect,socket,execve`:
-  - no crash (exit 0 or 1 with a message), within the deadline;
-  - peak RSS of the job process (wait4 ru_maxrss) under the bound given (MiB);
+  - no crash (exit 0, or 1 with the job's own refusal: result.json ends in status "failed"
+    with a message; a crash or limit hit in the isolated child is reported there and fails);
+  - peak RSS of the job processes (wait4 ru_maxrss: the largest of worker and child) under the
+    bound given (MiB);
   - no open of a path outside the job directory that a benign run of the same job does not
     make too (the dynamic loader and library start-up), no connect, no socket, no exec;
   - a loopback canary listener named by generated HLS/concat files sees 0 connections;
   - a slow-probe file (a Matroska segment of unknown size over 3 GiB of sparse zeros, which
     the demuxer resyncs through byte by byte) stopped by the wall-clock deadline.
-usage: hostile_run.py PN_MEDIA HOSTILE_DIR GOOD_DIR RSS_MIB"""
+usage: hostile_run.py POWERNODE_WORKER FILES_SO HOSTILE_DIR GOOD_DIR RSS_MIB"""
+import json
 import os
 import re
 import shutil
@@ -19,7 +24,7 @@ import sys
 import tempfile
 import time
 
-PN, BAD, GOOD, RSS_MIB = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+PN, SO, BAD, GOOD, RSS_MIB = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 JOBS = ("thumbnail", "metadata", "video", "audio")
 BENIGN = {"thumbnail": "jpeg_exif.jpg", "metadata": "jpeg_exif.jpg", "video": "video.mp4",
           "audio": "audio.mp3"}
@@ -27,6 +32,8 @@ DEADLINE = 5.0  # av_deadline for these runs; a job must end within it plus star
 # LeakSanitizer cannot run under ptrace; a small quarantine keeps an ASan build's RSS close to
 # what the job itself holds, so the same bound applies to sanitized and release builds.
 ENV = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:quarantine_size_mb=8:malloc_context_size=4")
+for k in ("PN_WORKER_CONFIG", "PN_WORKER_PLUGINS"):  # only --plugin SO, no config file
+    ENV.pop(k, None)
 failures = []
 passed = 0
 
@@ -48,7 +55,7 @@ OPEN = re.compile(r'^\d+\s+(?:open|openat|openat2)\((?:AT_FDCWD, |\d+, )?"((?:[^
 
 def run(job, src, name=None, extra=(), trace=True):
     """One job on a copy of src in a fresh job dir: (exit, wall s, peak KiB, stderr, opens
-    outside the job dir, forbidden calls)."""
+    outside the job dir, forbidden calls, result.json or None)."""
     jd = tempfile.mkdtemp(prefix="pn-job-")
     try:
         inp = os.path.join(jd, name or os.path.basename(src))
@@ -58,18 +65,24 @@ def run(job, src, name=None, extra=(), trace=True):
         else:
             shutil.copyfile(src, inp)
         out = os.path.join(jd, "out")
-        cmd = [PN, "--run", job, "--set", "av_deadline=%g" % DEADLINE, *extra, "--out", out, inp]
+        cmd = [PN, "--run", job, "--plugin", SO, "--set", "av_deadline=%g" % DEADLINE, *extra,
+               "--out", out, "--file", inp]
         tr = os.path.join(jd, "strace.txt")
         if trace:
             cmd = ["strace", "-f", "-qq", "-e", "trace=open,openat,openat2,connect,socket,execve",
                    "-o", tr] + cmd
         t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
-                             cwd=jd)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=dict(ENV, PN_WORKER_TMP_DIR=jd), cwd=jd)
         err = p.stderr.read().decode(errors="replace")
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.monotonic() - t0
         code = os.waitstatus_to_exitcode(status)
+        try:
+            with open(os.path.join(out, "result.json")) as f:
+                result = json.load(f)
+        except (OSError, ValueError):
+            result = None
         opens, bad = set(), []
         if trace:
             for line in open(tr, errors="replace"):
@@ -82,7 +95,7 @@ def run(job, src, name=None, extra=(), trace=True):
                     bad.append(line.strip())
                 elif re.match(r"^\d+\s+execve\(", line) and PN not in line:
                     bad.append(line.strip())
-        return code, wall, ru.ru_maxrss, err.strip(), opens, bad
+        return code, wall, ru.ru_maxrss, err.strip(), opens, bad, result
     finally:
         shutil.rmtree(jd, ignore_errors=True)
 
@@ -94,8 +107,11 @@ SYSTEM = ("/etc/ld.so.cache", "/lib/", "/lib64/", "/usr/lib/", "/usr/share/", "/
 # What the process opens whatever the input: the baseline of each job on a benign file.
 baseline = {}
 for job in JOBS:
-    code, wall, rss, err, opens, bad = run(job, os.path.join(GOOD, BENIGN[job]))
+    code, wall, rss, err, opens, bad, res = run(job, os.path.join(GOOD, BENIGN[job]))
     check(code == 0, "benign %s run exited %d: %s" % (job, code, err[:200]))
+    check(res is not None and res["outcome"] == "ok" and res["isolated"] and
+          res["status_transitions"][-1]["status"] == "completed",
+          "benign %s run: result.json %s" % (job, str(res)[:300]))
     check(not bad, "benign %s run: %s" % (job, bad[:3]))
     outside = sorted(p for p in opens if not p.startswith(SYSTEM))
     check(not outside, "benign %s run opened %s" % (job, outside[:5]))
@@ -124,11 +140,21 @@ check(len(files) >= 28, "hostile corpus has %d files" % len(files))
 worst = (0, "")
 for f in files:
     for job in JOBS:
-        code, wall, rss, err, opens, bad = run(job, f)
+        code, wall, rss, err, opens, bad, res = run(job, f)
         tag = "%s on %s" % (job, os.path.basename(f))
         check(code in (0, 1), "%s: exit %d (crash?) %s" % (tag, code, err[-300:]))
+        last = (res or {}).get("status_transitions") or [{}]
         if job != "metadata":
-            check(code == 1 and "pn-media:" in err, "%s: accepted or no message" % tag)
+            # Refused by the job itself: the processing job is marked failed with the reason
+            # (a crash, a limit or a timeout of the isolated child would leave it "processing").
+            check(code == 1 and "failed" in err and res is not None and res["message"] and
+                  last[-1].get("status") == "failed" and
+                  last[-1].get("error_details", {}).get("message") == res["message"],
+                  "%s: accepted, crashed or no message: %s %s" % (tag, err[-300:],
+                                                                  str(res)[:300]))
+        else:
+            check(res is not None and last[-1].get("status") in ("completed", "failed"),
+                  "%s: no final status: %s %s" % (tag, err[-300:], str(res)[:300]))
         check(wall < DEADLINE + 10, "%s: took %.1f s under strace" % (tag, wall))
         check(rss <= RSS_MIB * 1024, "%s: peak RSS %.1f MiB over %d" % (tag, rss / 1024,
                                                                          RSS_MIB))
@@ -158,8 +184,8 @@ try:
         f.write(real[:seg + 4] + bytes.fromhex("01ffffffffffffff"))
         f.truncate(3 << 30)
     for job in ("video", "audio"):
-        code, wall, rss, err, opens, bad = run(job, slow, trace=False,
-                                               extra=("--set", "av_deadline=2"))
+        code, wall, rss, err, opens, bad, res = run(job, slow, trace=False,
+                                                    extra=("--set", "av_deadline=2"))
         print("slow probe %s: %.2f s, exit %d: %s" % (job, wall, code, err), flush=True)
         check(code == 1 and "deadline" in err, "slow probe %s: not stopped by the deadline: %s"
               % (job, err))

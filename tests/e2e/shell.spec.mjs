@@ -59,6 +59,22 @@ for (const [path, title, name] of pages) {
   });
 }
 
+await step('audit log filters: the refused sign-in is found by action and result', async () => {
+  await page.goto(`${base}/audit`);
+  await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+  const table = page.getByTestId('audit-table');
+  await table.waitFor();
+  await page.getByLabel('Action starts with').fill('auth.login');
+  await page.getByLabel('Result').selectOption('failure');
+  await Promise.all([page.waitForResponse((r) => r.url().includes('result=failure') && r.status() === 200), page.getByRole('button', { name: 'Apply filters' }).click()]);
+  await page.waitForTimeout(200);
+  await table.locator('tbody tr').first().waitFor();
+  const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.cells[1]?.textContent ?? '', tr.cells[2]?.textContent ?? '']));
+  check(rows.length >= 1 && rows.every(([a, r]) => a.startsWith('auth.login') && r === 'failure'), `only failed sign-ins are listed (${rows.length}: ${rows.slice(0, 3).map((x) => x.join(' ')).join('; ')})`);
+  await shot(page, '10-audit-filtered');
+  await page.getByRole('button', { name: 'Clear' }).click();
+});
+
 await step('keyboard: the skip link and navigation are reachable with Tab and focus is visible', async () => {
   await page.goto(`${base}/`);
   await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();

@@ -104,6 +104,8 @@ SYSTEM = ("/etc/ld.so.cache", "/lib/", "/lib64/", "/usr/lib/", "/usr/share/", "/
           "/sys/devices/system/", "/dev/urandom", "/etc/gcrypt/", "/usr/local/lib/",
           "/etc/ImageMagick-6/")
 
+SO_PATH = os.path.normpath(os.path.abspath(SO))  # the job plugin itself, loaded by both
+
 # What the process opens whatever the input: the baseline of each job on a benign file.
 baseline = {}
 for job in JOBS:
@@ -113,7 +115,7 @@ for job in JOBS:
           res["status_transitions"][-1]["status"] == "completed",
           "benign %s run: result.json %s" % (job, str(res)[:300]))
     check(not bad, "benign %s run: %s" % (job, bad[:3]))
-    outside = sorted(p for p in opens if not p.startswith(SYSTEM))
+    outside = sorted(p for p in opens if not p.startswith(SYSTEM) and p != SO_PATH)
     check(not outside, "benign %s run opened %s" % (job, outside[:5]))
     baseline[job] = opens
     print("baseline %-9s %5.2f s %6.1f MiB, %d system paths" % (job, wall, rss / 1024,
@@ -189,7 +191,8 @@ try:
         print("slow probe %s: %.2f s, exit %d: %s" % (job, wall, code, err), flush=True)
         check(code == 1 and "deadline" in err, "slow probe %s: not stopped by the deadline: %s"
               % (job, err))
-        check(wall < 2 + 3, "slow probe %s: %.2f s, the deadline is 2 s" % (job, wall))
+        # + start-up of the worker and its isolated child (each loads libvips and FFmpeg)
+        check(wall < 2 + 5, "slow probe %s: %.2f s, the deadline is 2 s" % (job, wall))
         check(rss <= RSS_MIB * 1024, "slow probe %s: peak RSS %.1f MiB" % (job, rss / 1024))
 finally:
     shutil.rmtree(slow_dir, ignore_errors=True)

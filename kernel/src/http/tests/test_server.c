@@ -25,6 +25,7 @@ static atomic_bool slower_done; /* the 1 s handler finished */
 
 #define BIG_LEN (200 * 1024)
 #define FILE_LEN 150000
+#define HUGE_LEN (9 * 1024 * 1024) /* over the loop's 4 MiB read budget per wake-up */
 static char file_path[64];
 
 static int
@@ -33,6 +34,8 @@ app_on_head(void *ud, pnk_http_request_t *req, size_t *max_body, const char **me
     (void)ud;
     if (strcmp(req->path, "/small") == 0)
         *max_body = 10;
+    if (strcmp(req->path, "/huge") == 0)
+        *max_body = HUGE_LEN;
     if (strcmp(req->path, "/refuse") == 0) {
         *message = "refused by on_head";
         return 403;
@@ -53,9 +56,15 @@ app_handle(void *ud, pnk_http_request_t *req, pnk_http_response_t *resp)
         nanosleep(&ts, NULL);
         atomic_store(&slower_done, true);
     }
+    uint32_t sum = 2166136261u; /* FNV-1a of the body, so tests can check every byte */
+    for (size_t i = 0; i < req->body_len; i++)
+        sum = (sum ^ (unsigned char)req->body[i]) * 16777619u;
     char *body =
         pnk_arena_printf(req->arena, "{\"method\":\"%s\",\"path\":\"%s\",\"body_len\":%zu}",
                          req->method, req->path, req->body_len);
+    if (strcmp(req->path, "/huge") == 0)
+        body = pnk_arena_printf(req->arena, "{\"path\":\"/huge\",\"body_len\":%zu,\"sum\":%u}",
+                                req->body_len, sum);
     resp->status = 200;
     resp->body = body;
     resp->body_len = strlen(body);
@@ -283,6 +292,51 @@ test_pipelining_in_order(void)
     CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(rr.body, "\"path\":\"/third\""));
     tc_close(&cc);
+}
+
+/* Bodies over the loop's per-wake-up read budget, read straight from the socket: every byte
+ * arrives in order, a body split by a pause completes, and a request pipelined right behind a
+ * body is not swallowed by it. */
+static void
+test_huge_body_direct_read(void)
+{
+    char *data = malloc(HUGE_LEN), head[128], want[96];
+    uint32_t sum = 2166136261u;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+    for (size_t i = 0; i < HUGE_LEN; i++) {
+        data[i] = (char)(i * 7 + i / 4099);
+        sum = (sum ^ (unsigned char)data[i]) * 16777619u;
+    }
+    snprintf(head, sizeof head, "POST /huge HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
+             HUGE_LEN);
+    snprintf(want, sizeof want, "{\"path\":\"/huge\",\"body_len\":%d,\"sum\":%u}", HUGE_LEN, sum);
+    CU_ASSERT_EQUAL_FATAL(tc_connect(&cc, srv->port, 5000), 0);
+    /* Whole, with the next request in the same stream. */
+    CU_ASSERT_EQUAL(tc_sends(&cc, head), 0);
+    CU_ASSERT_EQUAL(tc_send(&cc, data, HUGE_LEN), 0);
+    CU_ASSERT_EQUAL(tc_sends(&cc, "GET /next HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_STRING_EQUAL(rr.body, want);
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(rr.body, "\"path\":\"/next\",\"body_len\":0"));
+    /* In pieces with pauses (the body timeout is 1 s; each pause is well under it). */
+    CU_ASSERT_EQUAL(tc_sends(&cc, head), 0);
+    for (size_t off = 0; off < HUGE_LEN; off += HUGE_LEN / 3) {
+        size_t n = HUGE_LEN - off < HUGE_LEN / 3 ? HUGE_LEN - off : HUGE_LEN / 3;
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        CU_ASSERT_EQUAL(tc_send(&cc, data + off, n), 0);
+        nanosleep(&ts, NULL);
+    }
+    CU_ASSERT_EQUAL_FATAL(tc_read(&cc, &rr, false), 0);
+    CU_ASSERT_STRING_EQUAL(rr.body, want);
+    /* Cut short: the connection closes and nothing is answered. */
+    CU_ASSERT_EQUAL(tc_sends(&cc, head), 0);
+    CU_ASSERT_EQUAL(tc_send(&cc, data, HUGE_LEN / 2), 0);
+    shutdown(cc.fd, SHUT_WR);
+    CU_ASSERT_TRUE(tc_closed(&cc, 3000));
+    tc_close(&cc);
+    free(data);
 }
 
 static void
@@ -673,6 +727,7 @@ register_server_tests(void)
     CU_add_test(s, "GET and POST", test_get_and_post);
     CU_add_test(s, "large bodies and files", test_large_bodies_and_files);
     CU_add_test(s, "pipelining in order", test_pipelining_in_order);
+    CU_add_test(s, "huge body read directly", test_huge_body_direct_read);
     CU_add_test(s, "HEAD has length, no body", test_head_has_length_no_body);
     CU_add_test(s, "HTTP/1.0 and close", test_http10_and_close);
     CU_add_test(s, "431 and 414", test_limits_431_414);

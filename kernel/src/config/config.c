@@ -26,7 +26,7 @@ err_set(char *err, size_t errlen, const char *fmt, ...)
     if (err == NULL || errlen == 0)
         return;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 

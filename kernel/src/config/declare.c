@@ -29,7 +29,7 @@ err_set(char *err, size_t errlen, const char *fmt, ...)
     if (err == NULL || errlen == 0)
         return;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -263,7 +263,7 @@ bad(const origin_t *o, const char *section, const char *key, char *err, size_t e
     if (k < 0 || (size_t)k >= errlen)
         return -1;
     va_start(ap, fmt);
-    vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+    (void)vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -275,9 +275,9 @@ quoted(const char *s, char *buf, size_t n)
     size_t len = strlen(s);
 
     if (len > 40)
-        snprintf(buf, n, "\"%.40s...\"", s);
+        (void)snprintf(buf, n, "\"%.40s...\"", s);
     else
-        snprintf(buf, n, "\"%s\"", s);
+        (void)snprintf(buf, n, "\"%s\"", s);
     return buf;
 }
 
@@ -306,7 +306,7 @@ convert(pnk_config_t *c, const char *section, const pn_config_key_t *k, const ch
             return bad(o, section, k->key, err, errlen,
                        overflow ? "%s is out of the 64-bit integer range" : "%s is not an integer",
                        quoted(text, q, sizeof q));
-        snprintf(shown, sizeof shown, "%" PRId64, out->v.i);
+        (void)snprintf(shown, sizeof shown, "%" PRId64, out->v.i);
         /* long double holds every int64 exactly, so the bounds compare without rounding. */
         long double x = (long double)out->v.i;
         if (bounded(k) && (x < (long double)k->min || x > (long double)k->max))

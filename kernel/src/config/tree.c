@@ -51,7 +51,7 @@ fail(builder_t *b, int line, const char *fmt, ...)
     if (k < 0 || (size_t)k >= b->errlen)
         return;
     va_start(ap, fmt);
-    vsnprintf(b->err + k, b->errlen - (size_t)k, fmt, ap);
+    (void)vsnprintf(b->err + k, b->errlen - (size_t)k, fmt, ap);
     va_end(ap);
 }
 
@@ -76,7 +76,7 @@ path_of(const builder_t *b, const char *last, char *buf, size_t n)
 static int
 oom(builder_t *b)
 {
-    snprintf(b->err, b->errlen, "%s: out of memory while reading the configuration", b->name);
+    (void)snprintf(b->err, b->errlen, "%s: out of memory while reading the configuration", b->name);
     return -1;
 }
 
@@ -302,12 +302,12 @@ syntax_error(builder_t *b, const yaml_parser_t *p)
     if (p->error == YAML_MEMORY_ERROR) {
         oom(b);
     } else if (p->error == YAML_READER_ERROR) {
-        snprintf(b->err, b->errlen, "%s: %s at byte %zu", b->name,
-                 p->problem ? p->problem : "unreadable input", p->problem_offset);
+        (void)snprintf(b->err, b->errlen, "%s: %s at byte %zu", b->name,
+                       p->problem ? p->problem : "unreadable input", p->problem_offset);
     } else {
-        snprintf(b->err, b->errlen, "%s:%zu:%zu: %s%s%s%s", b->name, p->problem_mark.line + 1,
-                 p->problem_mark.column + 1, p->problem ? p->problem : "invalid YAML",
-                 p->context ? " (" : "", p->context ? p->context : "", p->context ? ")" : "");
+        (void)snprintf(b->err, b->errlen, "%s:%zu:%zu: %s%s%s%s", b->name, p->problem_mark.line + 1,
+                       p->problem_mark.column + 1, p->problem ? p->problem : "invalid YAML",
+                       p->context ? " (" : "", p->context ? p->context : "", p->context ? ")" : "");
     }
 }
 
@@ -364,7 +364,8 @@ pnk_config_tree_parse(pnk_arena_t *a, const char *yaml, size_t len, const char *
     bool done = false, ok = true;
 
     if (len > PNK_CONFIG_MAX_BYTES) {
-        snprintf(err, errlen, "%s: larger than the limit of %zu bytes", name, PNK_CONFIG_MAX_BYTES);
+        (void)snprintf(err, errlen, "%s: larger than the limit of %zu bytes", name,
+                       PNK_CONFIG_MAX_BYTES);
         return NULL;
     }
     if (!yaml_parser_initialize(&p)) {

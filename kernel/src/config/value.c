@@ -70,11 +70,11 @@ pnk_config_value_fmt(double x, char *buf, size_t n)
 {
     /* Whole numbers as people write them ("600", not "6e+02"). */
     if (x == floor(x) && fabs(x) < 1e15) {
-        snprintf(buf, n, "%.0f", x);
+        (void)snprintf(buf, n, "%.0f", x);
         return;
     }
     for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
+        (void)snprintf(buf, n, "%.*g", prec, x);
         if (strtod(buf, NULL) == x)
             return;
     }

@@ -43,11 +43,11 @@ without_value(char *dst, size_t n, const char *state, const char *msg)
     while (k > 0 && msg[k - 1] == ' ')
         k--;
     if (k < 10) { /* "value \"9999\" is out of range..." leaves nothing useful */
-        snprintf(dst, n, "%s",
-                 strcmp(state, "22003") == 0 ? "value out of range" : "invalid value");
+        (void)snprintf(dst, n, "%s",
+                       strcmp(state, "22003") == 0 ? "value out of range" : "invalid value");
         return;
     }
-    snprintf(dst, n, "%.*s", (int)k, msg);
+    (void)snprintf(dst, n, "%.*s", (int)k, msg);
 }
 
 int
@@ -69,25 +69,26 @@ pnk_db_map_error(pnk_db_conn_t *c, const PGresult *res, const char *sql, char *e
         PNK_WARN("db", "connection lost sqlstate=%s error=\"%.*s\"", state[0] ? state : "-",
                  (int)(k < 300 ? k : 300), why);
         if (err && errlen)
-            snprintf(err, errlen, "database unavailable");
+            (void)snprintf(err, errlen, "database unavailable");
         return PN_E_UNAVAILABLE;
     }
 
     if (strcmp(state, "23505") == 0) {
         rc = PN_E_CONFLICT;
-        snprintf(buf, sizeof buf, "duplicate value for %s", constraint[0] ? constraint : "a key");
+        (void)snprintf(buf, sizeof buf, "duplicate value for %s",
+                       constraint[0] ? constraint : "a key");
         msg = buf;
     } else if (strcmp(state, "23503") == 0) {
         rc = PN_E_CONFLICT;
-        snprintf(buf, sizeof buf, "%s (%s)",
-                 starts(primary, "update or delete") ? "row is still referenced"
-                                                     : "referenced row does not exist",
-                 constraint[0] ? constraint : "foreign key");
+        (void)snprintf(buf, sizeof buf, "%s (%s)",
+                       starts(primary, "update or delete") ? "row is still referenced"
+                                                           : "referenced row does not exist",
+                       constraint[0] ? constraint : "foreign key");
         msg = buf;
     } else if (strcmp(state, "23P01") == 0) {
         rc = PN_E_CONFLICT;
-        snprintf(buf, sizeof buf, "conflicting value for %s",
-                 constraint[0] ? constraint : "an exclusion constraint");
+        (void)snprintf(buf, sizeof buf, "conflicting value for %s",
+                       constraint[0] ? constraint : "an exclusion constraint");
         msg = buf;
     } else if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0) {
         /* Serialization failure and deadlock: the transaction lost a race; a retry may win. */
@@ -96,11 +97,12 @@ pnk_db_map_error(pnk_db_conn_t *c, const PGresult *res, const char *sql, char *e
     } else if (strcmp(state, "23502") == 0) {
         rc = PN_E_INVALID;
         const char *col = field(res, PG_DIAG_COLUMN_NAME);
-        snprintf(buf, sizeof buf, "missing value for %s", col[0] ? col : "a required column");
+        (void)snprintf(buf, sizeof buf, "missing value for %s", col[0] ? col : "a required column");
         msg = buf;
     } else if (strcmp(state, "23514") == 0) {
         rc = PN_E_INVALID;
-        snprintf(buf, sizeof buf, "value violates %s", constraint[0] ? constraint : "a check");
+        (void)snprintf(buf, sizeof buf, "value violates %s",
+                       constraint[0] ? constraint : "a check");
         msg = buf;
     } else if (starts(state, "22")) {
         rc = PN_E_INVALID;
@@ -125,6 +127,6 @@ pnk_db_map_error(pnk_db_conn_t *c, const PGresult *res, const char *sql, char *e
                   state[0] ? state : "-", (int)(k < 500 ? k : 500), text, sql ? sql : "");
     }
     if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
+        (void)snprintf(err, errlen, "%s", msg);
     return rc;
 }

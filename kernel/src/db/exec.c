@@ -12,7 +12,7 @@ static void
 set_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
+        (void)snprintf(err, errlen, "%s", msg);
 }
 
 static PGresult *
@@ -24,7 +24,7 @@ prepare_and_run(pnk_db_conn_t *c, const char *sql, int nparams, const char *cons
 
     if (id == 0) /* wrapped: 0 means "not cached" */
         id = ++c->next_id;
-    snprintf(name, sizeof name, "pn_%u", id);
+    (void)snprintf(name, sizeof name, "pn_%u", id);
     r = PQprepare(c->pg, name, sql, nparams, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return r;
@@ -45,7 +45,7 @@ run(pnk_db_conn_t *c, const char *sql, int nparams, const char *const *params)
             return PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
         return prepare_and_run(c, sql, nparams, params);
     }
-    snprintf(name, sizeof name, "pn_%u", id);
+    (void)snprintf(name, sizeof name, "pn_%u", id);
     r = PQexecPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     if (!pnk_db_stale_statement(r))
         return r;

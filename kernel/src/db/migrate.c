@@ -70,8 +70,8 @@ list_dir(pnk_arena_t *a, const pnk_migration_source_t *src, mdir_t *d, char *err
     d->src = src;
     d->n = 0;
     if (dir == NULL) {
-        snprintf(err, errlen, "migrations of %s: cannot open directory %s: %s", src->owner,
-                 src->dir, strerror(errno));
+        (void)snprintf(err, errlen, "migrations of %s: cannot open directory %s: %s", src->owner,
+                       src->dir, strerror(errno));
         return PN_E_INTERNAL;
     }
     d->files = pnk_arena_calloc(a, cap, sizeof(*d->files));
@@ -89,10 +89,11 @@ list_dir(pnk_arena_t *a, const pnk_migration_source_t *src, mdir_t *d, char *err
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
             continue;
         if (!valid_name(name)) {
-            snprintf(err, errlen,
-                     "migrations of %s: %s: the name must match NNNN_<what>.sql (four digits, "
-                     "then lowercase letters, digits and underscores)",
-                     src->owner, path);
+            (void)snprintf(
+                err, errlen,
+                "migrations of %s: %s: the name must match NNNN_<what>.sql (four digits, "
+                "then lowercase letters, digits and underscores)",
+                src->owner, path);
             closedir(dir);
             return PN_E_INTERNAL;
         }
@@ -112,7 +113,7 @@ list_dir(pnk_arena_t *a, const pnk_migration_source_t *src, mdir_t *d, char *err
     }
     closedir(dir);
     if (oom) {
-        snprintf(err, errlen, "migrations of %s: out of memory", src->owner);
+        (void)snprintf(err, errlen, "migrations of %s: out of memory", src->owner);
         return PN_E_INTERNAL;
     }
     qsort(d->files, d->n, sizeof(*d->files), by_name);
@@ -128,35 +129,35 @@ read_file(pnk_arena_t *a, const char *owner, mfile_t *f, char *err, size_t errle
     long len;
 
     if (fp == NULL) {
-        snprintf(err, errlen, "migration %s/%s: cannot read %s: %s", owner, f->name, f->path,
-                 strerror(errno));
+        (void)snprintf(err, errlen, "migration %s/%s: cannot read %s: %s", owner, f->name, f->path,
+                       strerror(errno));
         return PN_E_INTERNAL;
     }
     if (fseek(fp, 0, SEEK_END) != 0 || (len = ftell(fp)) < 0 || (size_t)len > MAX_FILE ||
         fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        snprintf(err, errlen, "migration %s/%s: cannot read %s (or larger than 64 MiB)", owner,
-                 f->name, f->path);
+        (void)fclose(fp);
+        (void)snprintf(err, errlen, "migration %s/%s: cannot read %s (or larger than 64 MiB)",
+                       owner, f->name, f->path);
         return PN_E_INTERNAL;
     }
     f->sql = pnk_arena_alloc(a, (size_t)len + 1);
     if (f->sql == NULL || fread(f->sql, 1, (size_t)len, fp) != (size_t)len) {
-        fclose(fp);
-        snprintf(err, errlen, "migration %s/%s: cannot read %s", owner, f->name, f->path);
+        (void)fclose(fp);
+        (void)snprintf(err, errlen, "migration %s/%s: cannot read %s", owner, f->name, f->path);
         return PN_E_INTERNAL;
     }
-    fclose(fp);
+    (void)fclose(fp);
     f->sql[len] = '\0';
     if (memchr(f->sql, '\0', (size_t)len) != NULL) {
-        snprintf(err, errlen, "migration %s/%s: contains a NUL byte", owner, f->name);
+        (void)snprintf(err, errlen, "migration %s/%s: contains a NUL byte", owner, f->name);
         return PN_E_INTERNAL;
     }
     if (EVP_Digest(f->sql, (size_t)len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-        snprintf(err, errlen, "migration %s/%s: sha256 failed", owner, f->name);
+        (void)snprintf(err, errlen, "migration %s/%s: sha256 failed", owner, f->name);
         return PN_E_INTERNAL;
     }
     for (unsigned i = 0; i < mdlen; i++)
-        snprintf(f->sum + 2 * i, 3, "%02x", md[i]);
+        (void)snprintf(f->sum + 2 * i, 3, "%02x", md[i]);
     return PN_OK;
 }
 
@@ -170,7 +171,8 @@ recorded(pnk_db_conn_t *c, pnk_arena_t *a, const char *owner, pn_rows_t **rows, 
     int rc = pnk_db_exec(c, "SELECT name, checksum FROM pn_schema_migrations WHERE owner = $1", 1,
                          params, a, rows, e, sizeof e);
     if (rc != PN_OK)
-        snprintf(err, errlen, "migrations of %s: cannot read pn_schema_migrations: %s", owner, e);
+        (void)snprintf(err, errlen, "migrations of %s: cannot read pn_schema_migrations: %s", owner,
+                       e);
     return rc;
 }
 
@@ -206,7 +208,7 @@ apply(pnk_db_conn_t *c, const pnk_migration_source_t *src, const mfile_t *f, cha
     int rc;
 
     if ((rc = pnk_db_begin(c, e, sizeof e)) != PN_OK) {
-        snprintf(err, errlen, "migration %s/%s: cannot begin: %s", src->owner, f->name, e);
+        (void)snprintf(err, errlen, "migration %s/%s: cannot begin: %s", src->owner, f->name, e);
         return rc;
     }
     /* PQexec (simple protocol) because a migration holds several statements; the file
@@ -220,11 +222,11 @@ apply(pnk_db_conn_t *c, const pnk_migration_source_t *src, const mfile_t *f, cha
         int line = line_of(f->sql, pos ? pos : "");
         char where[32] = "";
         if (line > 0)
-            snprintf(where, sizeof where, " (line %d)", line);
+            (void)snprintf(where, sizeof where, " (line %d)", line);
         if (msg == NULL)
             msg = PQerrorMessage(c->pg);
-        snprintf(err, errlen, "migration %s/%s failed%s: %.*s [%s]", src->owner, f->name, where,
-                 (int)strcspn(msg, "\n"), msg, state ? state : "-");
+        (void)snprintf(err, errlen, "migration %s/%s failed%s: %.*s [%s]", src->owner, f->name,
+                       where, (int)strcspn(msg, "\n"), msg, state ? state : "-");
         if (PQstatus(c->pg) != CONNECTION_OK)
             c->broken = true;
         rc = state && state[0] ? PN_E_INTERNAL : PN_E_UNAVAILABLE;
@@ -240,7 +242,8 @@ apply(pnk_db_conn_t *c, const pnk_migration_source_t *src, const mfile_t *f, cha
     if (rc == PN_OK)
         rc = pnk_db_commit(c, e, sizeof e);
     if (rc != PN_OK) {
-        snprintf(err, errlen, "migration %s/%s: cannot record it: %s", src->owner, f->name, e);
+        (void)snprintf(err, errlen, "migration %s/%s: cannot record it: %s", src->owner, f->name,
+                       e);
         pnk_db_rollback(c, NULL, 0);
         return rc;
     }
@@ -254,7 +257,7 @@ set_timeout(pnk_db_conn_t *c, int ms)
     char v[16];
     const char *params[] = {v};
 
-    snprintf(v, sizeof v, "%d", ms);
+    (void)snprintf(v, sizeof v, "%d", ms);
     return pnk_db_exec(c, "SELECT set_config('statement_timeout', $1, false)", 1, params, NULL,
                        NULL, NULL, 0);
 }
@@ -269,11 +272,11 @@ run_locked(pnk_db_conn_t *c, pnk_arena_t *a, mdir_t *dirs, size_t n, int *applie
     int rc;
 
     if (done == NULL) {
-        snprintf(err, errlen, "migrations: out of memory");
+        (void)snprintf(err, errlen, "migrations: out of memory");
         return PN_E_INTERNAL;
     }
     if ((rc = pnk_db_exec(c, create_sql, 0, NULL, NULL, NULL, e, sizeof e)) != PN_OK) {
-        snprintf(err, errlen, "migrations: cannot create pn_schema_migrations: %s", e);
+        (void)snprintf(err, errlen, "migrations: cannot create pn_schema_migrations: %s", e);
         return rc;
     }
     for (size_t i = 0; i < n; i++) {
@@ -286,10 +289,11 @@ run_locked(pnk_db_conn_t *c, pnk_arena_t *a, mdir_t *dirs, size_t n, int *applie
                 return rc;
             const char *sum = recorded_sum(done[i], f->name);
             if (sum && strcmp(sum, f->sum) != 0) {
-                snprintf(err, errlen,
-                         "migration %s/%s was changed after it was applied (checksum %.12s.. now "
-                         "%.12s..); add a new migration instead",
-                         owner, f->name, sum, f->sum);
+                (void)snprintf(
+                    err, errlen,
+                    "migration %s/%s was changed after it was applied (checksum %.12s.. now "
+                    "%.12s..); add a new migration instead",
+                    owner, f->name, sum, f->sum);
                 return PN_E_INTERNAL;
             }
         }
@@ -313,12 +317,12 @@ list_all(pnk_arena_t *a, const pnk_migration_source_t *src, size_t n, mdir_t **o
     mdir_t *dirs = pnk_arena_calloc(a, n + 1, sizeof(*dirs));
 
     if (dirs == NULL) {
-        snprintf(err, errlen, "migrations: out of memory");
+        (void)snprintf(err, errlen, "migrations: out of memory");
         return PN_E_INTERNAL;
     }
     for (size_t i = 0; i < n; i++) {
         if (src[i].owner == NULL || src[i].dir == NULL) {
-            snprintf(err, errlen, "migrations: source %zu has no owner or directory", i);
+            (void)snprintf(err, errlen, "migrations: source %zu has no owner or directory", i);
             return PN_E_INTERNAL;
         }
         int rc = list_dir(a, &src[i], &dirs[i], err, errlen);
@@ -347,7 +351,7 @@ pnk_db_migrate(pnk_db_pool_t *p, const pnk_migration_source_t *src, size_t n, in
     if (applied)
         *applied = 0;
     if ((a = pnk_arena_new(PN_KIB(16))) == NULL) {
-        snprintf(err, errlen, "migrations: out of memory");
+        (void)snprintf(err, errlen, "migrations: out of memory");
         return PN_E_INTERNAL;
     }
     if ((rc = list_all(a, src, n, &dirs, err, errlen)) != PN_OK) {
@@ -355,7 +359,7 @@ pnk_db_migrate(pnk_db_pool_t *p, const pnk_migration_source_t *src, size_t n, in
         return rc;
     }
     if ((rc = pnk_db_acquire(p, &c, e, sizeof e)) != PN_OK) {
-        snprintf(err, errlen, "migrations: %s", e);
+        (void)snprintf(err, errlen, "migrations: %s", e);
         pnk_arena_free(a);
         return rc;
     }
@@ -364,7 +368,7 @@ pnk_db_migrate(pnk_db_pool_t *p, const pnk_migration_source_t *src, size_t n, in
     if (rc == PN_OK)
         rc = pnk_db_exec(c, LOCK_SQL, 0, NULL, NULL, NULL, e, sizeof e);
     if (rc != PN_OK) {
-        snprintf(err, errlen, "migrations: cannot take the migration lock: %s", e);
+        (void)snprintf(err, errlen, "migrations: cannot take the migration lock: %s", e);
     } else {
         rc = run_locked(c, a, dirs, n, &count, err, errlen);
         /* A session that cannot unlock is closed, which releases the lock too. */

@@ -21,7 +21,7 @@ pnk_db_now(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -29,7 +29,7 @@ static void
 set_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
+        (void)snprintf(err, errlen, "%s", msg);
 }
 
 /* libpq messages end with a newline and may span lines; keep the first line. */
@@ -85,7 +85,7 @@ open_conn(pnk_db_pool_t *p, pnk_db_conn_t *c, char *err, size_t errlen)
     const char *vals[] = {p->url, timeout, "powernode", NULL};
     PGconn *pg;
 
-    snprintf(timeout, sizeof timeout, "%d", p->connect_timeout_s);
+    (void)snprintf(timeout, sizeof timeout, "%d", p->connect_timeout_s);
     /* expand_dbname: the url may be a URI or a key=value string; the keys after it win. */
     pg = PQconnectdbParams(keys, vals, 1);
     if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
@@ -95,14 +95,14 @@ open_conn(pnk_db_pool_t *p, pnk_db_conn_t *c, char *err, size_t errlen)
         note_attempt(p, false);
         PNK_WARN("db", "cannot connect to PostgreSQL: %s", msg);
         if (err && errlen)
-            snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
+            (void)snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
         return PN_E_UNAVAILABLE;
     }
     PQsetNoticeProcessor(pg, on_notice, NULL);
     if (p->statement_timeout_ms > 0) {
         char ms[16];
         const char *params[] = {ms};
-        snprintf(ms, sizeof ms, "%d", p->statement_timeout_ms);
+        (void)snprintf(ms, sizeof ms, "%d", p->statement_timeout_ms);
         PGresult *r = PQexecParams(pg, "SELECT set_config('statement_timeout', $1, false)", 1, NULL,
                                    params, NULL, NULL, 0);
         bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
@@ -154,8 +154,8 @@ pnk_db_pool_new(const pnk_db_config_t *cfg, char *err, size_t errlen)
     }
     if (cfg->pool_size < 1 || cfg->pool_size > 10000) {
         if (err && errlen)
-            snprintf(err, errlen, "database pool_size %d is out of range (1..10000)",
-                     cfg->pool_size);
+            (void)snprintf(err, errlen, "database pool_size %d is out of range (1..10000)",
+                           cfg->pool_size);
         return NULL;
     }
     p = calloc(1, sizeof(*p));
@@ -258,9 +258,9 @@ pnk_db_acquire(pnk_db_pool_t *p, pnk_db_conn_t **out, char *err, size_t errlen)
             pthread_mutex_unlock(&p->mu);
             atomic_fetch_add(&p->timeouts_total, 1);
             if (err && errlen)
-                snprintf(err, errlen,
-                         "no database connection free after %.3g s (pool of %d in use)",
-                         p->acquire_timeout, p->size);
+                (void)snprintf(err, errlen,
+                               "no database connection free after %.3g s (pool of %d in use)",
+                               p->acquire_timeout, p->size);
             return PN_E_UNAVAILABLE;
         }
         p->waiting++;

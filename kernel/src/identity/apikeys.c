@@ -52,8 +52,8 @@ pnk_identity_apikeys_list(pn_req_t *req)
             return pnk_fail(req, PN_E_NOTFOUND, "user not found");
     }
     char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", pg.per_page);
-    snprintf(offset, sizeof offset, "%ld", pg.offset);
+    (void)snprintf(limit, sizeof limit, "%ld", pg.per_page);
+    (void)snprintf(offset, sizeof offset, "%ld", pg.offset);
     const char *params[4] = {account, user, limit, offset};
     if ((rc = pnk_req_db_query(req,
                                "SELECT " KEY_OBJECT " FROM api_keys k"

@@ -86,8 +86,8 @@ pnk_identity_audit_list(pn_req_t *req)
     }
 
     char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", pg.per_page);
-    snprintf(offset, sizeof offset, "%ld", pg.offset);
+    (void)snprintf(limit, sizeof limit, "%ld", pg.per_page);
+    (void)snprintf(offset, sizeof offset, "%ld", pg.offset);
     const char *params[11] = {account, user, action, result, ttype, tid,
                               from,    to,   before, limit,  offset};
     pn_rows_t *rows = NULL, *count = NULL;

@@ -105,8 +105,8 @@ pnk_identity_users_list(pn_req_t *req)
         return rc;
 
     char limit[24], offset[24];
-    snprintf(limit, sizeof limit, "%ld", pg.per_page);
-    snprintf(offset, sizeof offset, "%ld", pg.offset);
+    (void)snprintf(limit, sizeof limit, "%ld", pg.per_page);
+    (void)snprintf(offset, sizeof offset, "%ld", pg.offset);
     const char *params[6] = {account, q, status, role_id, limit, offset};
     /* The ORDER BY comes from the fixed table above, never from the input. */
     char *sql = pnk_req_printf(req,
@@ -169,7 +169,7 @@ unique_ids(const json_t *ids)
     json_array_foreach(ids, i, v)
     {
         char id[37];
-        snprintf(id, sizeof id, "%s", json_string_value(v));
+        (void)snprintf(id, sizeof id, "%s", json_string_value(v));
         for (char *c = id; *c; c++)
             *c = (char)tolower((unsigned char)*c);
         bool seen = false;

@@ -41,7 +41,7 @@ cache_key(const char *key, char *buf, size_t cap)
 {
     if (!key || !*key || strlen(key) > MAX_KEY)
         return PN_E_INVALID;
-    snprintf(buf, cap, PREFIX "%s", key);
+    (void)snprintf(buf, cap, PREFIX "%s", key);
     return PN_OK;
 }
 
@@ -82,7 +82,7 @@ pnk_cache_set(const char *key, const void *val, size_t len, int ttl_s)
     char k[sizeof PREFIX + MAX_KEY], ttl[16];
     if ((!val && len) || ttl_s < 0 || cache_key(key, k, sizeof k) != PN_OK)
         return PN_E_INVALID;
-    snprintf(ttl, sizeof ttl, "%d", ttl_s);
+    (void)snprintf(ttl, sizeof ttl, "%d", ttl_s);
     const char *argv[] = {"SET", k, val ? (const char *)val : "", "EX", ttl};
     size_t lens[] = {3, strlen(k), len, 2, strlen(ttl)};
     return run(ttl_s > 0 ? 5 : 3, argv, lens, NULL);

@@ -43,7 +43,7 @@ static double
 mono_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -118,7 +118,7 @@ pnk_redis_connect(const pnk_redis_endpoint_t *ep, char *err, size_t errlen)
     }
     if (ep->db != 0) {
         char db[16];
-        snprintf(db, sizeof db, "%d", ep->db);
+        (void)snprintf(db, sizeof db, "%d", ep->db);
         const char *a[2] = {"SELECT", db};
         if (login_step(c, ep, 2, a, "SELECT", err, errlen) != PN_OK) {
             redisFree(c);

@@ -23,7 +23,7 @@ read_policy(pnk_redis_target_t t, char *policy, size_t cap, char *err, size_t er
         return rc;
     if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
         r->element[1]->type == REDIS_REPLY_STRING) {
-        snprintf(policy, cap, "%s", r->element[1]->str);
+        (void)snprintf(policy, cap, "%s", r->element[1]->str);
         freeReplyObject(r);
         return PN_OK;
     }
@@ -36,7 +36,7 @@ read_policy(pnk_redis_target_t t, char *policy, size_t cap, char *err, size_t er
         const char *p = strstr(r->str, "maxmemory_policy:");
         if (p && (p == r->str || p[-1] == '\n')) {
             p += strlen("maxmemory_policy:");
-            snprintf(policy, cap, "%.*s", (int)strcspn(p, "\r\n"), p);
+            (void)snprintf(policy, cap, "%.*s", (int)strcspn(p, "\r\n"), p);
             rc = PN_OK;
         }
     }

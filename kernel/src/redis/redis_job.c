@@ -48,7 +48,7 @@ make_jid(char jid[25])
     if (RAND_bytes(b, sizeof b) != 1)
         return -1;
     for (size_t i = 0; i < sizeof b; i++)
-        snprintf(jid + 2 * i, 3, "%02x", b[i]);
+        (void)snprintf(jid + 2 * i, 3, "%02x", b[i]);
     return 0;
 }
 
@@ -56,7 +56,7 @@ static double
 epoch_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -110,8 +110,8 @@ static int
 push(const char *queue, const char *json, double at, bool scheduled, char *err, size_t errlen)
 {
     char qkey[sizeof "queue:" + MAX_QUEUE], score[64];
-    snprintf(qkey, sizeof qkey, "queue:%s", queue);
-    snprintf(score, sizeof score, "%.6f", at);
+    (void)snprintf(qkey, sizeof qkey, "queue:%s", queue);
+    (void)snprintf(score, sizeof score, "%.6f", at);
     const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
     const char *sadd[] = {"SADD", "queues", queue};
     const char *lpush[] = {"LPUSH", qkey, json};

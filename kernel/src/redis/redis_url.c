@@ -18,7 +18,7 @@ pnk_redis_errf(char *err, size_t errlen, const char *fmt, ...)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
 
@@ -110,7 +110,7 @@ parse_unix(const char *rest, pnk_redis_endpoint_t *t, char *err, size_t errlen)
         }
         q = amp;
     }
-    snprintf(t->where, sizeof t->where, "%s", t->path);
+    (void)snprintf(t->where, sizeof t->where, "%s", t->path);
     return PN_OK;
 }
 
@@ -183,8 +183,8 @@ parse_hostport(const char *s, size_t n, pnk_redis_endpoint_t *t, char *err, size
         pnk_redis_errf(err, errlen, "redis URL: port must be 1-65535");
         return PN_E_INVALID;
     }
-    snprintf(t->where, sizeof t->where, strchr(t->host, ':') ? "[%s]:%d" : "%s:%d", t->host,
-             t->port);
+    (void)snprintf(t->where, sizeof t->where, strchr(t->host, ':') ? "[%s]:%d" : "%s:%d", t->host,
+                   t->port);
     return PN_OK;
 }
 

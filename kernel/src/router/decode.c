@@ -42,7 +42,7 @@ prescan(const char *buf, size_t len, int max_depth, char *err, size_t errlen)
             col = 0;
         }
         if (c == '\0') {
-            snprintf(err, errlen, "invalid JSON at line %d, column %d: NUL byte", line, col);
+            (void)snprintf(err, errlen, "invalid JSON at line %d, column %d: NUL byte", line, col);
             return -1;
         }
         if (in_string) {
@@ -58,9 +58,9 @@ prescan(const char *buf, size_t len, int max_depth, char *err, size_t errlen)
             in_string = 1;
         } else if (c == '[' || c == '{') {
             if (++depth > max_depth) {
-                snprintf(err, errlen,
-                         "invalid JSON at line %d, column %d: nesting deeper than %d levels", line,
-                         col, max_depth);
+                (void)snprintf(err, errlen,
+                               "invalid JSON at line %d, column %d: nesting deeper than %d levels",
+                               line, col, max_depth);
                 return -1;
             }
         } else if (c == ']' || c == '}') {
@@ -78,7 +78,7 @@ pnk_json_decode(const char *buf, size_t len, int max_depth, char *err, size_t er
     if (max_depth <= 0)
         max_depth = DEFAULT_MAX_DEPTH;
     if (!buf || len == 0) {
-        snprintf(err, errlen, "invalid JSON: empty body");
+        (void)snprintf(err, errlen, "invalid JSON: empty body");
         return NULL;
     }
     if (prescan(buf, len, max_depth, err, errlen) < 0)
@@ -91,8 +91,8 @@ pnk_json_decode(const char *buf, size_t len, int max_depth, char *err, size_t er
         char *near = strstr(jerr.text, " near ");
         if (near)
             *near = '\0';
-        snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
+        (void)snprintf(err, errlen, "invalid JSON at line %d, column %d: %s", jerr.line,
+                       jerr.column, jerr.text);
     }
     return j;
 }

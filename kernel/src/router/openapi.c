@@ -120,9 +120,9 @@ operation_id(const pnk_entry_t *e, json_t *used)
             id[len++] = isalnum((unsigned char)*s) ? *s : '_';
     }
     id[len] = '\0';
-    snprintf(try, sizeof try, "%s", id);
+    (void)snprintf(try, sizeof try, "%s", id);
     for (int k = 2; json_object_get(used, try); k++)
-        snprintf(try, sizeof try, "%s_%d", id, k);
+        (void)snprintf(try, sizeof try, "%s_%d", id, k);
     if (json_object_set_new(used, try, json_true()) != 0)
         return NULL;
     return json_string(try);

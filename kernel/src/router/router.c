@@ -117,16 +117,16 @@ parse_pattern(pnk_entry_t *e, const char *path, char *why, size_t whylen)
 {
     size_t len = path ? strlen(path) : 0;
     if (!path || path[0] != '/' || len > MAX_PATTERN_LEN) {
-        snprintf(why, whylen, "the path must start with '/' and be at most %d bytes",
-                 MAX_PATTERN_LEN);
+        (void)snprintf(why, whylen, "the path must start with '/' and be at most %d bytes",
+                       MAX_PATTERN_LEN);
         return -1;
     }
     if (len > 1 && path[len - 1] == '/') {
-        snprintf(why, whylen, "the path must not end with '/'");
+        (void)snprintf(why, whylen, "the path must not end with '/'");
         return -1;
     }
     if (!(e->segbuf = strdup(path + 1))) {
-        snprintf(why, whylen, "out of memory");
+        (void)snprintf(why, whylen, "out of memory");
         return -1;
     }
     char *p = e->segbuf;
@@ -136,7 +136,7 @@ parse_pattern(pnk_entry_t *e, const char *path, char *why, size_t whylen)
             *slash = '\0';
         int i = e->nsegs;
         if (i == PNK_ROUTE_MAX_SEGS) {
-            snprintf(why, whylen, "more than %d segments", PNK_ROUTE_MAX_SEGS);
+            (void)snprintf(why, whylen, "more than %d segments", PNK_ROUTE_MAX_SEGS);
             return -1;
         }
         e->segs[i] = p;
@@ -144,29 +144,30 @@ parse_pattern(pnk_entry_t *e, const char *path, char *why, size_t whylen)
         e->nsegs++;
         if (e->kinds[i] == PNK_SEG_LIT) {
             if (!is_literal(p) || p[0] == ':' || p[0] == '*') {
-                snprintf(why, whylen,
-                         "segment %d is empty, a dot segment or has a character "
-                         "outside [A-Za-z0-9-._~!$&'()+,;=:@*]",
-                         i + 1);
+                (void)snprintf(why, whylen,
+                               "segment %d is empty, a dot segment or has a character "
+                               "outside [A-Za-z0-9-._~!$&'()+,;=:@*]",
+                               i + 1);
                 return -1;
             }
         } else {
             if (!is_name(p + 1)) {
-                snprintf(why, whylen, "parameter in segment %d needs a name [A-Za-z_][A-Za-z0-9_]*",
-                         i + 1);
+                (void)snprintf(why, whylen,
+                               "parameter in segment %d needs a name [A-Za-z_][A-Za-z0-9_]*",
+                               i + 1);
                 return -1;
             }
             if (e->kinds[i] == PNK_SEG_REST && slash) {
-                snprintf(why, whylen, "a *rest parameter must be the last segment");
+                (void)snprintf(why, whylen, "a *rest parameter must be the last segment");
                 return -1;
             }
             if (e->nparams == PNK_ROUTE_MAX_PARAMS) {
-                snprintf(why, whylen, "more than %d parameters", PNK_ROUTE_MAX_PARAMS);
+                (void)snprintf(why, whylen, "more than %d parameters", PNK_ROUTE_MAX_PARAMS);
                 return -1;
             }
             for (int k = 0; k < e->nparams; k++)
                 if (strcmp(e->names[k], p + 1) == 0) {
-                    snprintf(why, whylen, "parameter \"%s\" appears twice", p + 1);
+                    (void)snprintf(why, whylen, "parameter \"%s\" appears twice", p + 1);
                     return -1;
                 }
             e->names[e->nparams++] = p + 1;
@@ -226,8 +227,8 @@ check_fields(const pn_route_t *route)
 static int
 add_fail(char *err, size_t errlen, const pn_route_t *route, const char *owner, const char *why)
 {
-    snprintf(err, errlen, "route %s %s (owner %s): %s", pnk_method_name((int)route->method),
-             route->path ? route->path : "(null)", owner ? owner : "(null)", why);
+    (void)snprintf(err, errlen, "route %s %s (owner %s): %s", pnk_method_name((int)route->method),
+                   route->path ? route->path : "(null)", owner ? owner : "(null)", why);
     return -1;
 }
 
@@ -239,7 +240,7 @@ compile_schema(const char *text, const char *which, char *why, size_t whylen, in
         return NULL;
     pnk_schema_t *s = pnk_schema_compile(text, e, sizeof e);
     if (!s) {
-        snprintf(why, whylen, "%s: %s", which, e);
+        (void)snprintf(why, whylen, "%s: %s", which, e);
         *rc = -1;
     }
     return s;
@@ -273,8 +274,8 @@ pnk_router_add(pnk_router_t *r, const pn_route_t *route, const char *owner, void
     const pnk_entry_t *dup = pnk_router_trie_find(r->root, e, (int)route->method);
     if (dup) {
         entry_free(e);
-        snprintf(why, sizeof why, "same method and pattern as %s (owner %s)", dup->route.path,
-                 dup->route.owner);
+        (void)snprintf(why, sizeof why, "same method and pattern as %s (owner %s)", dup->route.path,
+                       dup->route.owner);
         return add_fail(err, errlen, route, owner, why);
     }
 
@@ -289,7 +290,7 @@ pnk_router_add(pnk_router_t *r, const pn_route_t *route, const char *owner, void
     k->perm = dup_opt(route->perm, &rc);
     k->summary = dup_opt(route->summary, &rc);
     k->owner = dup_opt(owner, &rc);
-    snprintf(why, sizeof why, "out of memory");
+    (void)snprintf(why, sizeof why, "out of memory");
     if (rc == 0)
         k->req_schema = compile_schema(route->req_schema, "req_schema", why, sizeof why, &rc);
     if (rc == 0)
@@ -305,7 +306,7 @@ pnk_router_add(pnk_router_t *r, const pn_route_t *route, const char *owner, void
         }
     }
     if (rc == 0 && pnk_router_trie_insert(r->root, e) < 0) {
-        snprintf(why, sizeof why, "out of memory");
+        (void)snprintf(why, sizeof why, "out of memory");
         rc = -1;
     }
     if (rc < 0) {

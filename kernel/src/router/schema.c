@@ -42,9 +42,9 @@ cerr(cctx_t *c, const char *fmt, ...)
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(c->err, c->errlen, "schema at %s: %s", c->path[0] ? c->path : "(root)", msg);
+    (void)snprintf(c->err, c->errlen, "schema at %s: %s", c->path[0] ? c->path : "(root)", msg);
 }
 
 static node_t *compile_node(cctx_t *c, const json_t *j, int depth);
@@ -54,8 +54,8 @@ static node_t *
 compile_sub(cctx_t *c, const json_t *j, int depth, const char *a, const char *b)
 {
     size_t len = strlen(c->path);
-    snprintf(c->path + len, sizeof c->path - len, "%s%s%s%s", len ? "/" : "", a, b ? "/" : "",
-             b ? b : "");
+    (void)snprintf(c->path + len, sizeof c->path - len, "%s%s%s%s", len ? "/" : "", a, b ? "/" : "",
+                   b ? b : "");
     node_t *n = compile_node(c, j, depth + 1);
     if (n)
         c->path[len] = '\0';
@@ -301,20 +301,20 @@ pnk_schema_compile(const char *text, char *err, size_t errlen)
     cctx_t c = {.err = err, .errlen = errlen};
 
     if (!text) {
-        snprintf(err, errlen, "schema: no text");
+        (void)snprintf(err, errlen, "schema: no text");
         return NULL;
     }
     json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!doc) {
-        snprintf(err, errlen, "schema is not valid JSON (line %d, column %d): %s", jerr.line,
-                 jerr.column, jerr.text);
+        (void)snprintf(err, errlen, "schema is not valid JSON (line %d, column %d): %s", jerr.line,
+                       jerr.column, jerr.text);
         return NULL;
     }
     pnk_schema_t *s = calloc(1, sizeof *s);
     node_t *root = s ? compile_node(&c, doc, 0) : NULL;
     if (!root) {
         if (!s)
-            snprintf(err, errlen, "schema: out of memory");
+            (void)snprintf(err, errlen, "schema: out of memory");
         free(s);
         json_decref(doc);
         return NULL;

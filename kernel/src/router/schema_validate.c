@@ -30,7 +30,7 @@ report(vctx_t *v, const char *fmt, ...)
         return;
     v->count++;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    (void)vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (v->fn)
         v->fn(v->ud, v->path, msg);
@@ -157,9 +157,9 @@ static void
 bound_text(const json_t *b, char *out, size_t n)
 {
     if (json_is_integer(b))
-        snprintf(out, n, "%lld", (long long)json_integer_value(b));
+        (void)snprintf(out, n, "%lld", (long long)json_integer_value(b));
     else
-        snprintf(out, n, "%.15g", json_real_value(b));
+        (void)snprintf(out, n, "%.15g", json_real_value(b));
 }
 
 static void validate(vctx_t *v, const node_t *n, const json_t *j, int depth);
@@ -209,7 +209,7 @@ validate_array(vctx_t *v, const node_t *n, const json_t *j, int depth)
         return;
     for (size_t i = 0; i < size && v->count < v->max; i++) {
         char idx[24];
-        snprintf(idx, sizeof idx, "%zu", i);
+        (void)snprintf(idx, sizeof idx, "%zu", i);
         size_t old = path_push(v, idx);
         validate(v, n->items, json_array_get(j, i), depth + 1);
         path_pop(v, old);

@@ -7,11 +7,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 mapfile -t files < <(git ls-files '*.c' '*.h' | grep -v -e node_modules -e '^tests/fuzz/corpus')
-bad=()
-for f in "${files[@]}"; do
-    [[ -f $f ]] || continue
-    clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-done
+# One clang-format per file, as many at once as there are cores; a file that is not formatted
+# prints its name.
+mapfile -t bad < <(printf '%s\0' "${files[@]}" | xargs -0 -r -n 16 -P "$(nproc)" sh -c '
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || echo "$f"
+    done' sh | sort)
 if ((${#bad[@]})); then
     printf 'not formatted with .clang-format (run clang-format -i):\n' >&2
     printf '  %s\n' "${bad[@]}" >&2

@@ -1,9 +1,10 @@
 /*
  * Resumable uploads with the tus 1.0.0 protocol: core (HEAD, PATCH), creation, termination and
  * expiration. Each PATCH body is one request (bounded by the route's max_body). On local disk
- * it is written at its offset into one staging file acct/<account>/uploads/<upload>/data and
- * synced before the new offset is recorded; the last chunk hashes that file (from the page
- * cache) and publishes it as the blob by link + rename, so each byte is written once. Remote
+ * it is written at its offset into one staging file acct/<account>/uploads/<upload>/data; its
+ * writeback starts at once but is waited for lazily (see "durable offset" below); the last
+ * chunk hashes that file (from the page cache) and publishes it as the blob by link + rename,
+ * so each byte is written once. Remote
  * providers store each body as a staging object acct/<account>/uploads/<upload>/<n>, and the
  * last chunk assembles them into the final blob in bounded memory. Either way the file is
  * committed in one transaction.
@@ -14,6 +15,8 @@
  * Tus-Max-Size) rides on the creation and HEAD responses instead.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +234,68 @@ files_h_tus_create(pn_req_t *req)
                                            (json_int_t)length, "upload_offset", (json_int_t)0));
 }
 
+/*
+ * Durable offset. On local disk a chunk's bytes are in the page cache when its offset is
+ * recorded: they survive a crash of this process, not one of the OS. So each upload also keeps
+ * options.durable_offset (everything before it was fdatasync'd) and options.boot_id (the OS
+ * boot that acknowledged the offset). The sync is lazy: writeback of each chunk is started
+ * when it is written, and the file is fdatasync'd before a chunk is written once SYNC_LAG
+ * acknowledged bytes are unsynced (so the wait overlaps the next receive instead of adding to
+ * every PATCH), and in full before publishing. After a reboot the upload is rolled back to
+ * its durable offset, which is what HEAD then reports and where PATCH resumes.
+ */
+#define SYNC_LAG (64ull << 20)
+
+static pthread_once_t boot_once = PTHREAD_ONCE_INIT;
+static char boot_buf[40];
+
+static void
+read_boot_id(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+    if (f == NULL)
+        return;
+    if (fgets(boot_buf, sizeof boot_buf, f) == NULL)
+        boot_buf[0] = '\0';
+    boot_buf[strcspn(boot_buf, "\n")] = '\0';
+    fclose(f);
+}
+
+/* This boot's id, or "" when unknown (then every chunk is synced before it is recorded). */
+static const char *
+boot_id(void)
+{
+    pthread_once(&boot_once, read_boot_id);
+    return boot_buf;
+}
+
+static uint64_t num(json_t *o, const char *k);
+
+/* Rows from before lazy syncing (no durable_offset) synced every chunk. */
+static uint64_t
+durable_offset(json_t *up)
+{
+    json_t *d = json_object_get(json_object_get(up, "options"), "durable_offset");
+
+    return json_is_integer(d) ? (uint64_t)json_integer_value(d) : num(up, "upload_offset");
+}
+
+static void
+rollback_after_reboot(json_t *up)
+{
+    const char *b = files_str(json_object_get(up, "options"), "boot_id");
+    uint64_t durable = durable_offset(up);
+
+    if (b != NULL && strcmp(b, boot_id()) != 0 && durable < num(up, "upload_offset")) {
+        PN_WARN("tus upload %s: acknowledged offset %llu was not synced before a reboot; "
+                "resuming at %llu",
+                files_str(up, "id"), (unsigned long long)num(up, "upload_offset"),
+                (unsigned long long)durable);
+        json_object_set_new(up, "upload_offset", json_integer((json_int_t)durable));
+    }
+}
+
 /* The caller's live tus upload, optionally locked; NULL with the error set. */
 static json_t *
 load(pn_req_t *req, bool lock)
@@ -264,6 +329,7 @@ load(pn_req_t *req, bool lock)
         pn_fail(req, PN_E_GONE, "this upload has expired");
         return NULL;
     }
+    rollback_after_reboot(up);
     return up;
 }
 
@@ -319,6 +385,32 @@ in_place(json_t *up)
 {
     const char *v = files_str(json_object_get(up, "options"), "staging");
     return v != NULL && strcmp(v, "file") == 0 && PN_STORAGE_HAS(files_st, publish);
+}
+
+/* Start writeback of [off, off+len) of the staging file without waiting for it (wait false),
+ * or fdatasync all of it (wait true; the directory entry too, the first time). */
+static int
+staging_sync(pn_req_t *req, pn_storage_t *st, json_t *up, uint64_t off, uint64_t len, bool wait,
+             bool first)
+{
+    uint64_t size;
+    int fd, rc;
+
+    if ((rc = files_st->open_fd(req, st, staging_key(req, up), &fd, &size)) != PN_OK)
+        return wait ? rc : PN_OK;
+    if (!wait) { /* only a head start for the later fdatasync: failure is harmless */
+        (void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+        close(fd);
+        return PN_OK;
+    }
+    rc = fdatasync(fd) == 0
+             ? PN_OK
+             : pn_fail(req, PN_E_UNAVAILABLE, "fdatasync of the staging file: %s", strerror(errno));
+    close(fd);
+    /* The local write_at also syncs the directory that holds the file. */
+    if (rc == PN_OK && first)
+        rc = files_st->write_at(req, st, staging_key(req, up), 0, "", 0, true);
+    return rc;
 }
 
 /* ---- assembly: the staging objects, read one after the other ---- */
@@ -596,9 +688,21 @@ files_h_tus_patch(pn_req_t *req)
         }
         files_seg_t seg = {body, len};
         files_memsrc_t src = {.segs = &seg, .nsegs = 1};
-        /* Synced before the offset is recorded: an acknowledged offset is never lost. */
+        json_t *o = json_object_get(up, "options");
+        bool lazy = in_place(up) && boot_id()[0] != '\0';
+        uint64_t durable = durable_offset(up);
+        /* Without lazy syncing a chunk is synced before its offset is recorded. With it, the
+         * chunks before this one are, once SYNC_LAG bytes wait (their writeback began when
+         * they were written); this one follows later (see "durable offset"). */
+        if (lazy && cur - durable >= SYNC_LAG) {
+            if ((rc = staging_sync(req, st, up, 0, 0, true, durable == 0)) != PN_OK) {
+                DB->db_rollback(req);
+                return rc;
+            }
+            durable = cur;
+        }
         if (in_place(up))
-            rc = files_st->write_at(req, st, staging_key(req, up), cur, body, len, true);
+            rc = files_st->write_at(req, st, staging_key(req, up), cur, body, len, !lazy);
         else
             rc = files_st->put(req, st, chunk_key(req, up, chunks), files_memsrc_read, &src, len,
                                "application/octet-stream");
@@ -606,21 +710,30 @@ files_h_tus_patch(pn_req_t *req)
             DB->db_rollback(req);
             return rc;
         }
-        char *opts_sql = NULL;
-        if (cur == 0) { /* the first bytes decide the type the final blob is written with */
-            json_t *o = json_object_get(up, "options");
+        if (lazy)
+            staging_sync(req, st, up, cur, len, false, false);
+        else
+            durable = cur + len;
+        if (cur == 0) /* the first bytes decide the type the final blob is written with */
             json_object_set_new(
                 o, "content_type",
                 json_string(files_sniff((const unsigned char *)body, len, len == length)));
-            char *d = json_dumps(o, JSON_COMPACT);
-            opts_sql = d ? DB->req_strdup(req, d) : NULL;
-            free(d);
+        json_object_set_new(o, "durable_offset", json_integer((json_int_t)durable));
+        json_object_set_new(o, "boot_id", json_string(boot_id()));
+        char *d = json_dumps(o, JSON_COMPACT);
+        char *opts_sql = d ? DB->req_strdup(req, d) : NULL;
+        free(d);
+        if (opts_sql == NULL) {
+            DB->db_rollback(req);
+            return pn_fail(req, PN_E_INTERNAL, "out of memory");
         }
+        /* Absolute: after a reboot the row's offset was rolled back to the durable one. */
         rc = pn_db_query(req, NULL,
-                         "UPDATE file_uploads SET upload_offset = upload_offset + $2::bigint, "
-                         "chunk_count = chunk_count + 1, options = COALESCE($3::jsonb, options), "
+                         "UPDATE file_uploads SET upload_offset = $2::bigint, "
+                         "chunk_count = chunk_count + 1, options = $3::jsonb, "
                          "updated_at = now() WHERE id = $1",
-                         files_str(up, "id"), pn_req_printf(req, "%zu", len), opts_sql);
+                         files_str(up, "id"),
+                         pn_req_printf(req, "%llu", (unsigned long long)(cur + len)), opts_sql);
         if (rc != PN_OK) {
             DB->db_rollback(req);
             return rc;

@@ -6,6 +6,7 @@ quota races, killed and failed uploads, traversal in filenames, another account 
 everywhere) and missing permissions (403)."""
 import concurrent.futures
 import hashlib
+import json
 import os
 import re
 import socket
@@ -375,34 +376,71 @@ class Files(unittest.TestCase):
 
     # ---- events ----
 
-    def test_upload_and_delete_publish_events(self):
+    def open_events(self):
+        """A raw SSE subscription to files.files, in place before this returns."""
         sock = socket.create_connection(("127.0.0.1", self.s.srv.port), timeout=10)
-        try:
-            sock.sendall((f"GET /api/v1/events?channels=files.files HTTP/1.1\r\nHost: t\r\n"
-                          f"Accept: text/event-stream\r\nAuthorization: Bearer {self.t}\r\n\r\n"
-                          ).encode())
-            buf = b""
-            while b"\r\n\r\n" not in buf:
+        sock.sendall((f"GET /api/v1/events?channels=files.files HTTP/1.1\r\nHost: t\r\n"
+                      f"Accept: text/event-stream\r\nAuthorization: Bearer {self.t}\r\n\r\n"
+                      ).encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            c = sock.recv(65536)
+            self.assertTrue(c, buf)
+            buf += c
+        self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
+        time.sleep(0.3)  # the subscription is in place before anything is published
+        return sock, buf
+
+    @staticmethod
+    def read_events(sock, buf, done, seconds=10):
+        """Read until done(buf) or the bounded wait ends; the bytes so far."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done(buf):
+            try:
                 c = sock.recv(65536)
-                self.assertTrue(c, buf)
-                buf += c
-            self.assertTrue(buf.startswith(b"HTTP/1.1 200"), buf[:200])
-            time.sleep(0.3)  # the subscription is in place before the upload
+            except socket.timeout:
+                break
+            if not c:
+                break
+            buf += c
+        return buf
+
+    def test_upload_and_delete_publish_events(self):
+        sock, buf = self.open_events()
+        try:
             f = self.s.upload(b"evented", "ev.txt")
             self.ok("DELETE", f"/api/v1/files/{f['id']}")
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and not (
-                    b"file.uploaded" in buf and b"file.deleted" in buf and buf.count(f["id"].encode()) >= 2):
-                try:
-                    c = sock.recv(65536)
-                except socket.timeout:
-                    break
-                if not c:
-                    break
-                buf += c
+            buf = self.read_events(sock, buf, lambda b: b"file.uploaded" in b and
+                                   b"file.deleted" in b and b.count(f["id"].encode()) >= 2)
             self.assertIn(b"file.uploaded", buf)
             self.assertIn(b"file.deleted", buf)
             self.assertGreaterEqual(buf.count(f["id"].encode()), 2)
+        finally:
+            sock.close()
+
+    def test_processing_publishes_progress_and_the_end(self):
+        svc = self.s.service_token()
+        sock, buf = self.open_events()
+        try:
+            f = self.s.upload(PNG, "processed.png")
+            jids = self.s.q(f"SELECT id FROM file_processing_jobs"
+                            f" WHERE file_object_id = '{f['id']}' ORDER BY job_type").split()
+            self.assertEqual(len(jids), 2)
+            for jid in jids:
+                for st in ("processing", "completed"):
+                    self.ok("PATCH", f"/api/v1/worker/processing_jobs/{jid}", {"status": st},
+                            token=svc)
+            buf = self.read_events(sock, buf, lambda b: b"file.processed" in b)
+            events = [json.loads(line[6:]) for line in buf.decode("utf-8", "replace").split("\n")
+                      if line.startswith("data: ")]
+            mine = [e["data"] for e in events if e.get("data", {}).get("id") == f["id"]]
+            progress = [(e["job_status"], e["processing_status"]) for e in mine
+                        if "job_status" in e]
+            self.assertEqual(len(progress), 4, mine)
+            self.assertEqual(progress[-1], ("completed", "completed"))
+            done = [e for e in events if e.get("type") == "file.processed"]
+            self.assertEqual(len(done), 1, events)
+            self.assertEqual(done[0]["data"], {"id": f["id"], "processing_status": "completed"})
         finally:
             sock.close()
 

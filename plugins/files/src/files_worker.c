@@ -180,6 +180,26 @@ files_h_worker_job(pn_req_t *req)
     return j ? pn_reply_ok(req, j) : PN_E_NOTFOUND;
 }
 
+/* After a committed transition: the file's owners see processing move live. Every transition
+ * is "file.processing"; the file's summary reaching completed or failed is also
+ * "file.processed". Worker routes have no account of their own, so the job's is named. */
+static void
+publish_progress(pn_req_t *req, const char *account_id, const char *file_id, const char *job_id,
+                 const char *job_type, const char *job_status, const char *file_status)
+{
+    if (!PN_HOST_HAS(DB, event_publish_account))
+        return;
+    DB->event_publish_account(req, account_id, FILES_CHANNEL, "file.processing",
+                              json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", file_id, "job_id",
+                                        job_id, "job_type", job_type, "job_status", job_status,
+                                        "processing_status", file_status));
+    if (file_status &&
+        (strcmp(file_status, "completed") == 0 || strcmp(file_status, "failed") == 0))
+        DB->event_publish_account(
+            req, account_id, FILES_CHANNEL, "file.processed",
+            json_pack("{s:s, s:s}", "id", file_id, "processing_status", file_status));
+}
+
 /* pending -> processing -> completed | failed. Repeating the transition that led to the
  * current status changes nothing and answers 200; anything else is 409. */
 int
@@ -195,10 +215,11 @@ files_h_worker_job_update(pn_req_t *req)
         return pn_fail(req, PN_E_NOTFOUND, "processing job not found");
     if ((rc = DB->db_begin(req)) != PN_OK)
         return rc;
-    rc = pn_db_query(req, &rows,
-                     "SELECT status, file_object_id FROM file_processing_jobs WHERE id = $1 "
-                     "FOR UPDATE",
-                     id);
+    rc =
+        pn_db_query(req, &rows,
+                    "SELECT status, file_object_id, account_id, job_type FROM file_processing_jobs "
+                    "WHERE id = $1 FOR UPDATE",
+                    id);
     if (rc != PN_OK)
         goto fail;
     if (pn_rows_count(rows) == 0) {
@@ -206,6 +227,8 @@ files_h_worker_job_update(pn_req_t *req)
         goto fail;
     }
     const char *from = pn_rows_value(rows, 0, 0), *file_id = pn_rows_value(rows, 0, 1);
+    const char *account_id = pn_rows_value(rows, 0, 2), *job_type = pn_rows_value(rows, 0, 3);
+    pn_rows_t *summary;
     if (strcmp(from, to) == 0) {
         DB->db_rollback(req);
         json_t *j = job_get(req, id);
@@ -234,17 +257,20 @@ files_h_worker_job_update(pn_req_t *req)
         goto fail;
     /* The file's status summarises its jobs: any failed -> failed, all completed ->
      * completed, any started -> processing. */
-    rc = pn_db_query(req, NULL,
+    rc = pn_db_query(req, &summary,
                      "UPDATE file_objects SET processing_status = s.st, updated_at = now() FROM "
                      "(SELECT CASE WHEN bool_or(status = 'failed') THEN 'failed' "
                      "WHEN bool_and(status = 'completed') THEN 'completed' "
                      "WHEN bool_or(status <> 'pending') THEN 'processing' ELSE 'pending' END AS st "
-                     "FROM file_processing_jobs WHERE file_object_id = $1) s WHERE id = $1",
+                     "FROM file_processing_jobs WHERE file_object_id = $1) s WHERE id = $1 "
+                     "RETURNING processing_status",
                      file_id);
     if (rc != PN_OK)
         goto fail;
     if ((rc = DB->db_commit(req)) != PN_OK)
         return rc;
+    publish_progress(req, account_id, file_id, id, job_type, to,
+                     pn_rows_count(summary) == 1 ? pn_rows_value(summary, 0, 0) : NULL);
     json_t *j = job_get(req, id);
     return j ? pn_reply_ok(req, j) : PN_E_NOTFOUND;
 fail:

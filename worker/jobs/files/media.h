@@ -116,6 +116,11 @@ int fm_av_probe_buffer(const void *buf, size_t len, const fm_limits_t *l, json_t
 
 /* ---- the metadata document ---- */
 /* MIME type from the first bytes (up to 64 read); never from the name. */
+/* Open path read-only if it is a regular file reached without following a link; the fd, or -1.
+ * st gets its status. */
+struct stat;
+int fm_open_regular(const char *path, struct stat *st);
+
 const char *fm_sniff(const uint8_t *p, size_t n);
 bool fm_mime_is_image(const char *mime);
 bool fm_mime_is_av(const char *mime);

@@ -382,11 +382,9 @@ int
 fm_av_probe_file(const char *path, const fm_limits_t *l, json_t *out, fm_av_poster_t *poster_out,
                  char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
+    int fd = fm_open_regular(path, &st);
+    if (fd < 0) {
         snprintf(err, errlen, "cannot read the file");
         return -1;
     }

@@ -177,13 +177,10 @@ open_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *
 static int
 read_head(const char *path, uint8_t *buf, size_t cap, size_t *n, uint64_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
+    int fd = fm_open_regular(path, &st);
+    if (fd < 0)
         return -1;
-    }
     *size = (uint64_t)st.st_size, *n = 0;
     while (*n < cap) {
         ssize_t r = read(fd, buf + *n, cap - *n);

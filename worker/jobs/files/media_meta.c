@@ -98,13 +98,10 @@ fm_mime_is_av(const char *m)
 static int
 hash_file(const char *path, uint64_t *size, char hex[65], uint8_t *head, size_t *headn)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (fd >= 0)
-            close(fd);
+    int fd = fm_open_regular(path, &st);
+    if (fd < 0)
         return -1;
-    }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     uint8_t *buf = malloc(1 << 16);
@@ -134,11 +131,13 @@ hash_file(const char *path, uint64_t *size, char hex[65], uint8_t *head, size_t 
 static int
 pdf_meta(const char *path, const fm_limits_t *l, json_t *pdf, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-        if (fd >= 0)
-            close(fd);
+    int fd = fm_open_regular(path, &st);
+    if (fd >= 0 && st.st_size == 0) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
         snprintf(err, errlen, "cannot read the file");
         return -1;
     }

@@ -4,6 +4,7 @@
  */
 #include "auth.h"
 #include "pcache.h"
+#include "vcache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,7 @@ pnk_auth_init(const pnk_auth_config_t *cfg, char *err, size_t errlen)
     }
     pnk_jwt_free(ring);
     ring = j;
+    pnk_vcache_clear(); /* tokens verified with the old keys must be verified again */
     access_ttl = ttl;
     policy = pol;
     OPENSSL_cleanse(&pol, sizeof pol);
@@ -141,6 +143,7 @@ pnk_auth_fini(void)
 {
     pnk_jwt_free(ring);
     ring = NULL;
+    pnk_vcache_clear();
     access_ttl = PNK_AUTH_ACCESS_TTL;
     OPENSSL_cleanse(&policy, sizeof policy);
     pnk_auth_registry_set(NULL, 0);
@@ -187,5 +190,10 @@ pnk_auth_verify_token(const char *token, int64_t now, pnk_jwt_claims_t *out, cha
         memset(out, 0, sizeof *out);
         return PN_E_UNAUTH;
     }
-    return pnk_jwt_verify(ring, token, now, out, why, whylen);
+    if (pnk_vcache_get(token, now, out))
+        return PN_OK;
+    int rc = pnk_jwt_verify(ring, token, now, out, why, whylen);
+    if (rc == PN_OK)
+        pnk_vcache_put(token, out);
+    return rc;
 }

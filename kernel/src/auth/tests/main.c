@@ -1,5 +1,5 @@
 /* Runs the auth unit suites: passwords, tokens, principal checks, configuration, TOTP,
- * sealing and rate-limit arithmetic. */
+ * sealing, rate-limit arithmetic and the verified-token cache. */
 #include <CUnit/Basic.h>
 
 void register_password_tests(void);
@@ -8,6 +8,7 @@ void register_auth_config_tests(void);
 void register_totp_tests(void);
 void register_seal_tests(void);
 void register_ratelimit_tests(void);
+void register_vcache_tests(void);
 
 int
 main(void)
@@ -20,6 +21,7 @@ main(void)
     register_totp_tests();
     register_seal_tests();
     register_ratelimit_tests();
+    register_vcache_tests();
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -214,6 +214,18 @@ reply_dump(pn_req_t *req, int status, json_t *doc)
 }
 
 int
+pnk_reply_error_shown(pn_req_t *req, int status, const char *msg)
+{
+    size_t len = 0;
+    char *text = pnk_envelope_error_text(msg, NULL, NULL, &len);
+    if (text == NULL)
+        return pnk_fail(req, PN_E_INTERNAL, "out of memory");
+    int rc = pnk_reply_raw(req, status, "application/json", text, len);
+    free(text);
+    return rc;
+}
+
+int
 pnk_reply_json(pn_req_t *req, int status, json_t *data, json_t *meta)
 {
     json_t *doc = pnk_envelope_ok(data, meta);

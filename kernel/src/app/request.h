@@ -85,6 +85,10 @@ int pnk_reply_json(pn_req_t *req, int status, json_t *data, json_t *meta);
 int pnk_reply_raw(pn_req_t *req, int status, const char *content_type, const void *body,
                   size_t len);
 int pnk_reply_header(pn_req_t *req, const char *name, const char *value);
+/* Reply status with the error envelope carrying msg as it is. For the few 5xx answers whose
+ * reason the client must read (a capacity limit, missing configuration): pnk_fail replaces
+ * every 5xx message with a generic one. */
+int pnk_reply_error_shown(pn_req_t *req, int status, const char *msg);
 /* Serialize j compactly into the request arena; NULL on failure. Borrows j. */
 char *pnk_req_dump_json(pn_req_t *req, const json_t *j, size_t *len);
 /* Set the error slot and return code (the envelope is rendered after the handler). */

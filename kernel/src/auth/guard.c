@@ -97,15 +97,15 @@ int
 pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char *user_id, int limit,
                 bool *denied)
 {
+    *denied = false;
+    /* Nothing to count and checked moments ago: no round trip, no keys (see pcache.h). */
+    if (limit <= 0 && pnk_pcache_token_clean(jti))
+        return PN_OK;
     int64_t now = (int64_t)time(NULL), n = 0;
     const char *deny = pnk_arena_printf(req->arena, DENY_PREFIX "%s", jti);
     const char *skey =
         session && session[0] ? pnk_arena_printf(req->arena, SESSION_PREFIX "%s", session) : "";
     const char *key = limit > 0 ? count_key(req, "user", user_id, now) : "";
-    *denied = false;
-    /* Nothing to count and checked moments ago: no round trip (see pcache.h). */
-    if (limit <= 0 && pnk_pcache_token_clean(jti))
-        return PN_OK;
     if (!deny || !key || !skey)
         return pnk_fail(req, PN_E_INTERNAL, "out of memory");
     uint64_t gen = pnk_pcache_generation();
@@ -121,11 +121,16 @@ pnk_guard_token(pn_req_t *req, const char *jti, const char *session, const char 
     return limited(req, "user", n, limit, now);
 }
 
-/* After a denylist write: every instance forgets the tokens it found clean (pcache.h). */
+/* Put prefix+id on the denylist for ttl seconds; then every instance forgets the tokens it
+ * found clean (pcache.h). */
 static int
-denied(int rc)
+put_denylist(const char *prefix, const char *id, int64_t ttl, char *err, size_t errlen)
 {
-    if (rc != PN_OK)
+    char key[PNK_JWT_ID_MAX + 32], secs[24];
+    (void)snprintf(key, sizeof key, "%s%s", prefix, id);
+    (void)snprintf(secs, sizeof secs, "%" PRId64, ttl);
+    const char *argv[] = {"SET", key, "1", "EX", secs};
+    if (pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen) != PN_OK)
         return PN_E_UNAVAILABLE;
     pnk_pcache_changed();
     return PN_OK;
@@ -137,19 +142,11 @@ pnk_guard_deny(const char *jti, int64_t exp, char *err, size_t errlen)
     int64_t ttl = exp + PNK_JWT_LEEWAY + 1 - (int64_t)time(NULL);
     if (ttl <= 0)
         return PN_OK; /* refused by its exp already */
-    char key[PNK_JWT_ID_MAX + sizeof DENY_PREFIX], secs[24];
-    (void)snprintf(key, sizeof key, DENY_PREFIX "%s", jti);
-    (void)snprintf(secs, sizeof secs, "%" PRId64, ttl);
-    const char *argv[] = {"SET", key, "1", "EX", secs};
-    return denied(pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen));
+    return put_denylist(DENY_PREFIX, jti, ttl, err, errlen);
 }
 
 int
 pnk_guard_deny_session(const char *session, int64_t ttl, char *err, size_t errlen)
 {
-    char key[PNK_JWT_ID_MAX + sizeof SESSION_PREFIX], secs[24];
-    (void)snprintf(key, sizeof key, SESSION_PREFIX "%s", session);
-    (void)snprintf(secs, sizeof secs, "%" PRId64, ttl + PNK_JWT_LEEWAY + 1);
-    const char *argv[] = {"SET", key, "1", "EX", secs};
-    return denied(pnk_redis_command(PNK_REDIS_CACHE, 5, argv, NULL, NULL, err, errlen));
+    return put_denylist(SESSION_PREFIX, session, ttl + PNK_JWT_LEEWAY + 1, err, errlen);
 }

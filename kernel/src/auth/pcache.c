@@ -107,6 +107,13 @@ hash(const char *s)
     return h % BUCKETS;
 }
 
+/* Off by configuration, or not hearing the broadcast that keeps it fresh. */
+static bool
+in_use(void)
+{
+    return ttl > 0 && atomic_load(&subscribed);
+}
+
 static bool
 make_key(char out[80], const char *user, const char *account)
 {
@@ -129,7 +136,7 @@ pnk_pcache_get(const char *user_id, const char *account_id, pnk_arena_t *arena, 
     char key[80];
     bool hit = false;
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+    if (!in_use() || !make_key(key, user_id, account_id))
         return false;
     double now = now_s();
     pthread_mutex_lock(&lock);
@@ -152,7 +159,7 @@ pnk_pcache_put(const char *user_id, const char *account_id, const pnk_principal_
 {
     char key[80];
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+    if (!in_use() || !make_key(key, user_id, account_id))
         return;
     entry_t *e = calloc(1, sizeof(*e));
     if (e == NULL)
@@ -197,7 +204,7 @@ pnk_pcache_get_profile(const char *user_id, const char *account_id, pnk_arena_t 
     char key[80];
     char *out = NULL;
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+    if (!in_use() || !make_key(key, user_id, account_id))
         return NULL;
     double now = now_s();
     pthread_mutex_lock(&lock);
@@ -222,7 +229,7 @@ pnk_pcache_put_profile(const char *user_id, const char *account_id, uint64_t gen
 {
     char key[80];
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || !make_key(key, user_id, account_id))
+    if (!in_use() || !make_key(key, user_id, account_id))
         return;
     char *copy = strdup(json);
     if (copy == NULL)
@@ -244,7 +251,7 @@ pnk_pcache_token_clean(const char *jti)
 {
     bool hit = false;
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || strlen(jti) >= sizeof(((clean_t *)0)->jti))
+    if (!in_use() || strlen(jti) >= sizeof(((clean_t *)0)->jti))
         return false;
     double now = now_s();
     pthread_mutex_lock(&lock);
@@ -262,7 +269,7 @@ pnk_pcache_token_put(const char *jti, uint64_t gen)
 {
     size_t len = strlen(jti);
 
-    if (ttl <= 0 || !atomic_load(&subscribed) || len >= sizeof(((clean_t *)0)->jti))
+    if (!in_use() || len >= sizeof(((clean_t *)0)->jti))
         return;
     clean_t *c = calloc(1, sizeof *c);
     if (c == NULL)

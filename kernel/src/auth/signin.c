@@ -15,7 +15,6 @@
 #include "pcache.h"
 
 #include "../audit/audit.h"
-#include "../core/envelope.h"
 #include "../core/log.h"
 
 void
@@ -211,13 +210,6 @@ pnk_signin_need_user(pn_req_t *req)
 int
 pnk_signin_no_two_factor(pn_req_t *req)
 {
-    /* Written here rather than through pnk_fail, which replaces every 5xx message with a
-     * generic one: this one is configuration the operator must fix, not an internal detail. */
-    size_t len = 0;
-    char *text = pnk_envelope_error_text("two-factor is not configured", NULL, NULL, &len);
-    if (!text)
-        return pnk_fail(req, PN_E_UNAVAILABLE, "two-factor is not configured");
-    int rc = pnk_reply_raw(req, 503, "application/json", text, len);
-    free(text);
-    return rc;
+    /* Shown as it is: configuration the operator must fix, not an internal detail. */
+    return pnk_reply_error_shown(req, 503, "two-factor is not configured");
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "../app/request.h"
-#include "../core/envelope.h"
 #include "../core/log.h"
 #include "events_int.h"
 
@@ -42,22 +41,16 @@ parse_channels(pn_req_t *req, const char *raw, const char **out, size_t *n)
 }
 
 /* 503 with its reason: a capacity limit the operator may want to raise (events.max_streams),
- * so written here rather than through pnk_fail, which hides the message of every 5xx. */
+ * so shown as it is rather than through pnk_fail. */
 static int
 full(pn_req_t *req)
 {
     char msg[128];
-    size_t len = 0;
     (void)snprintf(msg, sizeof msg,
                    "this server holds its maximum of %d event streams; retry later",
                    pnk_events_settings.max_streams);
-    char *text = pnk_envelope_error_text(msg, NULL, NULL, &len);
-    if (!text)
-        return pnk_fail(req, PN_E_UNAVAILABLE, "%s", msg);
     (void)pnk_reply_header(req, "Retry-After", "10");
-    int rc = pnk_reply_raw(req, 503, "application/json", text, len);
-    free(text);
-    return rc;
+    return pnk_reply_error_shown(req, 503, msg);
 }
 
 static int

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../../core/envelope.h"
+
 stub_req_t *
 stub_req_new(pnk_db_pool_t *pool, uint32_t flags, const char *perm, const char *authorization,
              const char *json_body)
@@ -175,6 +177,16 @@ pnk_req_param(pn_req_t *req, const char *name)
     (void)req;
     (void)name;
     return NULL;
+}
+
+int
+pnk_reply_error_shown(pn_req_t *req, int status, const char *msg)
+{
+    size_t len = 0;
+    char *text = pnk_envelope_error_text(msg, NULL, NULL, &len);
+    int rc = text ? pnk_reply_raw(req, status, "application/json", text, len) : PN_E_INTERNAL;
+    free(text);
+    return rc;
 }
 
 int

@@ -5,19 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "files.h"
 #include "media.h"
 
-static const char *const limit_keys[] = {"max_pixels",         "max_side",     "max_frames",
-                                         "max_image_bytes",    "max_av_bytes", "max_streams",
-                                         "av_deadline",        "probesize",    "analyzeduration",
-                                         "max_metadata_bytes", "quality",      "thumbnail_format"};
+static const char *const limit_keys[] = {
+    "max_pixels",  "max_side",         "max_frames",    "max_image_bytes", "max_av_bytes",
+    "max_streams", "av_deadline",      "probesize",     "analyzeduration", "max_metadata_bytes",
+    "quality",     "thumbnail_format", "max_pdf_bytes", "vips_modules",    "vips_module_dir"};
 
 int
 fj_init(const pn_job_host_t *host)
 {
     char err[FM_ERRLEN];
-    if (fm_init(err, sizeof err)) {
+    /* libvips and FFmpeg are loaded by the first job that needs them (backend_load.c). */
+    if (fb_setup(err, sizeof err)) {
         host->log(NULL, PN_JOB_LOG_ERROR, "files: %s", err);
         return -1;
     }
@@ -27,7 +29,7 @@ fj_init(const pn_job_host_t *host)
 void
 fj_fini(void)
 {
-    fm_shutdown();
+    fb_shutdown();
 }
 
 /* job_plugins.files.<key>; a bad value fails the job rather than guessing. */
@@ -257,7 +259,13 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
     }
     fm_output_t o;
     char err[FM_ERRLEN];
-    if (fm_process(kind, input, &l, &o, err, sizeof err) != 0) {
+    rc = fm_process(kind, input, &l, &o, err, sizeof err);
+    if (rc == FM_EBACKEND) { /* the worker's install, not the file: retried */
+        json_decref(params);
+        pn_job_fail(job, "%s", err);
+        return PN_JOB_ERROR;
+    }
+    if (rc != 0) {
         /* The file is bad, not the worker: the job fails for good with the reason on it. */
         json_t *e = json_pack("{s:s}", "message", err);
         rc = set_status(job, id, "failed", NULL, e);

@@ -10,22 +10,27 @@
 
 #define FM_NSIZES 3
 #define FM_ERRLEN 256
+/* Returned instead of -1 when a backend of the job plugin cannot be loaded: not the file's
+ * fault, so the job is retried rather than the file marked failed. */
+#define FM_EBACKEND (-2)
 
 typedef struct fm_limits {
-    uint64_t max_pixels;      /* width x height summed over frames (50 Mpx) */
-    int max_side;             /* pixels per side (16384) */
-    int max_frames;           /* pages/frames (100) */
-    uint64_t max_image_bytes; /* input size for images (25 MB) */
-    uint64_t max_av_bytes;    /* input size for audio/video (4 GiB) */
-    uint64_t max_pdf_bytes;   /* input size for PDF properties (100 MB) */
-    int max_streams;          /* FFmpeg streams (16) */
-    double av_deadline_s;     /* wall clock for one FFmpeg open/probe/decode (30 s) */
-    int64_t probesize;        /* bytes FFmpeg may read to probe (5 MB) */
-    int64_t analyze_us;       /* microseconds of media FFmpeg may analyse (5 s) */
-    size_t max_meta_bytes;    /* encoded metadata document (64 KiB) */
-    int sizes[FM_NSIZES];     /* thumbnail boxes, largest first (600, 300, 150) */
-    bool webp;                /* thumbnails as WebP instead of JPEG */
-    int quality;              /* encoder quality (82) */
+    uint64_t max_pixels;       /* width x height summed over frames (50 Mpx) */
+    int max_side;              /* pixels per side (16384) */
+    int max_frames;            /* pages/frames (100) */
+    uint64_t max_image_bytes;  /* input size for images (25 MB) */
+    uint64_t max_av_bytes;     /* input size for audio/video (4 GiB) */
+    uint64_t max_pdf_bytes;    /* input size for PDF properties (100 MB) */
+    int max_streams;           /* FFmpeg streams (16) */
+    double av_deadline_s;      /* wall clock for one FFmpeg open/probe/decode (30 s) */
+    int64_t probesize;         /* bytes FFmpeg may read to probe (5 MB) */
+    int64_t analyze_us;        /* microseconds of media FFmpeg may analyse (5 s) */
+    size_t max_meta_bytes;     /* encoded metadata document (64 KiB) */
+    int sizes[FM_NSIZES];      /* thumbnail boxes, largest first (600, 300, 150) */
+    bool webp;                 /* thumbnails as WebP instead of JPEG */
+    int quality;               /* encoder quality (82) */
+    char vips_modules[64];     /* libvips modules a job may load by name ("heif") */
+    char vips_module_dir[256]; /* where they are (libvips' own module directory) */
 } fm_limits_t;
 
 void fm_limits_default(fm_limits_t *l);
@@ -33,11 +38,25 @@ void fm_limits_default(fm_limits_t *l);
  * key or value. */
 int fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, size_t errlen);
 
-/* Once per process: libvips with untrusted loaders blocked, no operation cache, one thread;
- * FFmpeg logging quiet. 0, or -1 with err. */
+/* Once per process, for code that links everything (tests, fuzzers): fm_image_init and
+ * fm_av_init. 0, or -1 with err. */
 int fm_init(char *err, size_t errlen);
 /* At unload: libvips' global state freed (fm_init may not be called again after it). */
 void fm_shutdown(void);
+
+/* libvips with no implicit module loading (see fm_image_no_implicit_modules), untrusted
+ * loaders blocked, no operation cache, one thread, no ORC, quiet logs. Idempotent. */
+int fm_image_init(char *err, size_t errlen);
+void fm_image_shutdown(void);
+/* Make vips_init load no module from its directory (it loads all of them: ImageMagick,
+ * poppler, OpenSlide, ...): sets VIPSHOME. Call before any thread starts if you can (setenv);
+ * fm_image_init calls it too and does nothing when it is already set. */
+void fm_image_no_implicit_modules(void);
+/* Load libvips' module vips-NAME.so from l->vips_module_dir once per process, if NAME is in
+ * l->vips_modules. 0, or -1 with err. */
+int fm_image_module(const char *name, const fm_limits_t *l, char *err, size_t errlen);
+/* FFmpeg logging quiet. */
+void fm_av_init(void);
 
 /* ---- images ---- */
 typedef struct fm_image_info {

@@ -36,6 +36,12 @@ now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void
+fm_av_init(void)
+{
+    av_log_set_level(AV_LOG_QUIET);
+}
+
 static int
 interrupted(void *opaque)
 {

@@ -11,7 +11,7 @@
 
 #include "media.h"
 
-/* Trusted, fuzzed loaders only; untrusted ones are also blocked globally in fm_init. */
+/* Trusted, fuzzed loaders only; untrusted ones are also blocked globally in fm_image_init. */
 static const char *const allowed[] = {"jpegload", "pngload",  "gifload",
                                       "webpload", "tiffload", "heifload"};
 
@@ -29,17 +29,21 @@ loader_allowed(const char *name)
 
 /* Only bytes that our own sniffing calls one of the allowed formats reach libvips at all:
  * finding a loader runs every loader's detection, and the blocked untrusted ones (poppler,
- * rsvg, ImageMagick) were seen parsing a hostile PDF before the block applied. */
-static bool
-sniff_allowed(const uint8_t *p, size_t n)
+ * rsvg, ImageMagick) were seen parsing a hostile PDF before the block applied. HEIF/AVIF load
+ * libvips' heif module on first use (no module is loaded implicitly: media_vips.c). */
+static int
+sniff_allowed(const uint8_t *p, size_t n, const fm_limits_t *l, char *err, size_t errlen)
 {
-    static const char *const ok[] = {"image/jpeg", "image/png",  "image/gif", "image/webp",
-                                     "image/tiff", "image/heic", "image/avif"};
+    static const char *const ok[] = {"image/jpeg", "image/png", "image/gif", "image/webp",
+                                     "image/tiff"};
     const char *m = fm_sniff(p, n);
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (!strcmp(m, ok[i]))
-            return true;
-    return false;
+            return 0;
+    if (!strcmp(m, "image/heic") || !strcmp(m, "image/avif"))
+        return fm_image_module("heif", l, err, errlen);
+    snprintf(err, errlen, "not an image in an allowed format");
+    return -1;
 }
 
 static int read_head(const char *path, uint8_t *buf, size_t cap, size_t *n, uint64_t *size);
@@ -126,10 +130,12 @@ open_file(const char *path, const fm_limits_t *l, fm_image_info_t *info, char *e
     uint8_t head[64];
     size_t hn = 0;
     uint64_t size;
-    if (read_head(path, head, sizeof head, &hn, &size) != 0 || !sniff_allowed(head, hn)) {
+    if (read_head(path, head, sizeof head, &hn, &size) != 0) {
         snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
     }
+    if (sniff_allowed(head, hn, l, err, errlen))
+        return NULL;
     const char *ld = vips_foreign_find_load(path);
     if (!ld) {
         vips_error_clear();
@@ -155,7 +161,9 @@ open_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *
 {
     if (check_size(len, l, err, errlen))
         return NULL;
-    if (!sniff_allowed(buf, len < 64 ? len : 64) || !vips_foreign_find_load_buffer(buf, len)) {
+    if (sniff_allowed(buf, len < 64 ? len : 64, l, err, errlen))
+        return NULL;
+    if (!vips_foreign_find_load_buffer(buf, len)) {
         vips_error_clear();
         snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
@@ -236,18 +244,6 @@ fm_image_check_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_imag
         return -1;
     g_object_unref(im);
     return 0;
-}
-
-const char *
-fm_thumb_ext(const fm_limits_t *l)
-{
-    return l->webp ? "webp" : "jpg";
-}
-
-const char *
-fm_thumb_mime(const fm_limits_t *l)
-{
-    return l->webp ? "image/webp" : "image/jpeg";
 }
 
 void

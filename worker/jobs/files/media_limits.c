@@ -1,14 +1,9 @@
-/* Limits for untrusted media (defaults from RELIABILITY C18/C20/C21) and the one-time library
- * set-up that makes libvips and FFmpeg safe to use on them. */
+/* Limits for untrusted media (defaults from RELIABILITY C18/C20/C21) and the libvips modules a
+ * job may load, from the plugin's config keys. */
 #include <errno.h>
-#include <libavformat/avformat.h>
-#include <libavutil/log.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <vips/vips.h>
-/* after vips.h, which it needs */
-#include <vips/vector.h>
 
 #include "media.h"
 
@@ -28,7 +23,9 @@ fm_limits_default(fm_limits_t *l)
                        .max_meta_bytes = 65536,
                        .sizes = {600, 300, 150},
                        .webp = false,
-                       .quality = 82};
+                       .quality = 82,
+                       .vips_modules = "heif",
+                       .vips_module_dir = FM_VIPS_MODULE_DIR};
 }
 
 static int
@@ -47,6 +44,25 @@ int
 fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, size_t errlen)
 {
     double d;
+    if (!strcmp(key, "vips_modules")) {
+        /* Module names (vips-NAME.so), comma-separated; "" allows none (no HEIF/AVIF). */
+        if (strlen(value) >= sizeof l->vips_modules ||
+            strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789,") != strlen(value)) {
+            snprintf(err, errlen,
+                     "vips_modules: a comma-separated list of module names, not \"%s\"", value);
+            return -1;
+        }
+        snprintf(l->vips_modules, sizeof l->vips_modules, "%s", value);
+        return 0;
+    }
+    if (!strcmp(key, "vips_module_dir")) {
+        if (value[0] != '/' || strlen(value) >= sizeof l->vips_module_dir || strstr(value, "/..")) {
+            snprintf(err, errlen, "vips_module_dir: an absolute directory, not \"%s\"", value);
+            return -1;
+        }
+        snprintf(l->vips_module_dir, sizeof l->vips_module_dir, "%s", value);
+        return 0;
+    }
     if (!strcmp(key, "thumbnail_format")) {
         if (strcmp(value, "jpeg") && strcmp(value, "webp")) {
             snprintf(err, errlen, "thumbnail_format: \"jpeg\" or \"webp\", not \"%s\"", value);
@@ -116,40 +132,26 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
     return -1;
 }
 
-/* Loader warnings (a truncated tile, ...) are reported as the job's error; not on stderr. */
-static void
-quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+const char *
+fm_thumb_ext(const fm_limits_t *l)
 {
-    (void)domain, (void)level, (void)msg, (void)ud;
+    return l->webp ? "webp" : "jpg";
 }
 
-int
-fm_init(char *err, size_t errlen)
+const char *
+fm_thumb_mime(const fm_limits_t *l)
 {
-    static int done;
-    if (done)
-        return 0;
-    if (VIPS_INIT("powernode-files")) {
-        snprintf(err, errlen, "libvips: %s", vips_error_buffer());
-        vips_error_clear();
-        return -1;
-    }
-    /* ImageMagick, PDF, SVG, FITS, Matlab, ... are marked untrusted by libvips: never used. */
-    vips_block_untrusted_set(TRUE);
-    /* Jobs are independent: caching operations only keeps other jobs' pixels alive. */
-    vips_cache_set_max(0);
-    vips_concurrency_set(1);
-    /* No ORC run-time code generation: liborc writes its JIT code to an executable temporary
-     * file in $HOME or $TMPDIR (outside the job's directory, seen under strace) and maps it. */
-    vips_vector_set_enabled(FALSE);
-    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet, NULL);
-    av_log_set_level(AV_LOG_QUIET);
-    done = 1;
-    return 0;
+    return l->webp ? "image/webp" : "image/jpeg";
 }
 
+/* vips_init loads every module in $VIPSHOME/<libdir suffix>/vips-modules-X.Y (libvips 8.14,
+ * iofuncs/init.c) and skips a directory it cannot open. Nothing can exist under /dev/null, so
+ * that scan finds nothing, with no directory of ours to create or keep empty. Here (no libvips
+ * needed) so the job plugin can set it at start-up, before any thread exists. */
 void
-fm_shutdown(void)
+fm_image_no_implicit_modules(void)
 {
-    vips_shutdown();
+    const char *h = getenv("VIPSHOME");
+    if (!h || strcmp(h, "/dev/null"))
+        setenv("VIPSHOME", "/dev/null", 1);
 }

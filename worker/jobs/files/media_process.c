@@ -35,8 +35,9 @@ static int
 thumbnail(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size_t errlen)
 {
     fm_image_info_t info;
-    if (fm_thumbs_file(path, l, o->thumbs, &info, err, errlen))
-        return -1;
+    int rc = fm_thumbs_file(path, l, o->thumbs, &info, err, errlen);
+    if (rc)
+        return rc;
     o->derivative_kind = "thumbnail";
     o->result = json_pack("{s:o, s:{s:i, s:i, s:s, s:i}}", "thumbnails", thumbs_json(o, l),
                           "source", "width", info.width, "height", info.height, "loader",
@@ -50,8 +51,9 @@ static int
 metadata(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size_t errlen)
 {
     json_t *doc;
-    if (fm_metadata_file(path, l, &doc, err, errlen))
-        return -1;
+    int rc = fm_metadata_file(path, l, &doc, err, errlen);
+    if (rc)
+        return rc;
     o->file_patch = json_pack("{s:O}", "metadata", doc);
     json_t *img = json_object_get(doc, "image"), *ex = json_object_get(doc, "exif");
     if (ex)
@@ -69,9 +71,10 @@ media(bool video, const char *path, const fm_limits_t *l, fm_output_t *o, char *
 {
     json_t *av = json_object();
     fm_av_poster_t po = {0};
-    if (fm_av_probe_file(path, l, av, video ? &po : NULL, err, errlen)) {
+    int rc = fm_av_probe_file(path, l, av, video ? &po : NULL, err, errlen);
+    if (rc) {
         json_decref(av);
-        return -1;
+        return rc;
     }
     if (!json_object_get(av, video ? "video" : "audio")) {
         json_decref(av);

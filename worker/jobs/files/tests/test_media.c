@@ -179,13 +179,78 @@ test_bmp_own_decoder(void)
     json_decref(doc);
 }
 
+/* Does /proc/self/maps name a mapping whose path contains any of names? */
+static bool
+mapped(const char *const *names, size_t n)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    bool hit = false;
+    while (f && !hit && fgets(line, sizeof line, f))
+        for (size_t i = 0; i < n && !hit; i++)
+            hit = strstr(line, names[i]) != NULL;
+    if (f)
+        fclose(f);
+    return hit;
+}
+
+static const char *const never[] = {"libMagickCore",  "libMagickWand", "libpoppler",
+                                    "libopenslide",   "vips-magick",   "vips-poppler",
+                                    "vips-openslide", "vips-jxl"};
+static const char *const heif[] = {"vips-heif", "libheif"};
+
+/* Runs first: after fm_init libvips has loaded no module at all (vips_init would load every
+ * one in its directory), and HEIF/AVIF needs its module by name, from the configured place. */
+static void
+test_modules_by_name_only(void)
+{
+    CU_ASSERT_TRUE(mapped((const char *const[]){"libvips"}, 1)); /* the check itself works */
+    CU_ASSERT_FALSE(mapped(never, sizeof never / sizeof never[0]));
+    CU_ASSERT_FALSE(mapped(heif, 2));
+    CU_ASSERT_FALSE(vips_type_find("VipsOperation", "magickload") != 0);
+    CU_ASSERT_FALSE(vips_type_find("VipsOperation", "pdfload") != 0);
+    CU_ASSERT_FALSE(vips_type_find("VipsOperation", "heifload") != 0);
+    FILE *f = fopen(path(in_dir, "heic.heic"), "rb");
+    if (!f)
+        return; /* no HEIF inputs: test_heif_avif checks why */
+    fclose(f);
+    fm_limits_t l = lim;
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    char err[FM_ERRLEN];
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "vips_modules", "", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(fm_thumbs_file(path(in_dir, "heic.heic"), &l, t, &info, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "heif module is not enabled"));
+    l = lim;
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "vips_module_dir", "/nonexistent", err, sizeof err), 0);
+    CU_ASSERT_EQUAL(fm_thumbs_file(path(in_dir, "avif.avif"), &l, t, &info, err, sizeof err), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot load the libvips heif module"));
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "vips_module_dir", "../x", err, sizeof err), -1);
+    CU_ASSERT_EQUAL(fm_limits_set(&l, "vips_modules", "heif;magick", err, sizeof err), -1);
+    CU_ASSERT_FALSE(mapped(heif, 2));
+}
+
+/* Runs last: HEIF/AVIF thumbnails loaded the heif module, and still nothing else. */
+static void
+test_modules_after(void)
+{
+    FILE *f = fopen(path(in_dir, "heic.heic"), "rb");
+    if (f) {
+        fclose(f);
+        CU_ASSERT_TRUE(mapped(heif, 2));
+    }
+    CU_ASSERT_FALSE(mapped(never, sizeof never / sizeof never[0]));
+}
+
 static void
 test_heif_avif(void)
 {
     FILE *f = fopen(path(in_dir, "heic.heic"), "rb");
     if (!f) {
         /* gen_inputs.sh makes them only when libvips has heifsave; then heifload must work. */
-        CU_ASSERT_FALSE(vips_type_find("VipsOperation", "heifload") != 0);
+        char err[FM_ERRLEN];
+        if (fm_image_module("heif", &lim, err, sizeof err) == 0)
+            CU_ASSERT_FALSE(vips_type_find("VipsOperation", "heifload") != 0);
         return;
     }
     fclose(f);
@@ -562,6 +627,7 @@ main(int argc, char **argv)
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     CU_pSuite s = CU_add_suite("media", NULL, NULL);
+    CU_add_test(s, "libvips modules by name only", test_modules_by_name_only);
     CU_add_test(s, "thumbnails per format", test_thumbs_formats);
     CU_add_test(s, "first frame, no metadata", test_thumbs_first_frame_and_no_gps);
     CU_add_test(s, "bmp through our decoder", test_bmp_own_decoder);
@@ -573,6 +639,7 @@ main(int argc, char **argv)
     CU_add_test(s, "hostile corpus", test_hostile_corpus);
     CU_add_test(s, "text hygiene", test_text_hygiene);
     CU_add_test(s, "limits from config", test_limits_config);
+    CU_add_test(s, "no other libvips module loaded", test_modules_after);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned fails = CU_get_number_of_failures();

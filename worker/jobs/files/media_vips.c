@@ -1,0 +1,107 @@
+/* libvips set-up for untrusted images: no module is loaded implicitly (vips_init would load
+ * every one in its module directory: ImageMagick, poppler, OpenSlide, ...); the few we allow are
+ * loaded by name when a sniffed format needs them. */
+#include <gmodule.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vips/vips.h>
+/* after vips.h, which it needs */
+#include <vips/vector.h>
+
+#include "media.h"
+
+/* Loader warnings (a truncated tile, ...) are reported as the job's error; not on stderr. */
+static void
+quiet(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer ud)
+{
+    (void)domain, (void)level, (void)msg, (void)ud;
+}
+
+static GMutex mu;
+static bool ready;
+
+int
+fm_image_init(char *err, size_t errlen)
+{
+    g_mutex_lock(&mu);
+    if (ready) {
+        g_mutex_unlock(&mu);
+        return 0;
+    }
+    fm_image_no_implicit_modules();
+    if (VIPS_INIT("powernode-files")) {
+        snprintf(err, errlen, "libvips: %s", vips_error_buffer());
+        vips_error_clear();
+        g_mutex_unlock(&mu);
+        return -1;
+    }
+    /* PDF, SVG, FITS, Matlab, ... are marked untrusted by libvips: never used. */
+    vips_block_untrusted_set(TRUE);
+    /* Jobs are independent: caching operations only keeps other jobs' pixels alive. */
+    vips_cache_set_max(0);
+    vips_concurrency_set(1);
+    /* No ORC run-time code generation: liborc writes its JIT code to an executable temporary
+     * file in $HOME or $TMPDIR (outside the job's directory, seen under strace) and maps it. */
+    vips_vector_set_enabled(FALSE);
+    g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE, quiet, NULL);
+    ready = true;
+    g_mutex_unlock(&mu);
+    return 0;
+}
+
+void
+fm_image_shutdown(void)
+{
+    if (ready)
+        vips_shutdown();
+}
+
+/* Is name in the comma-separated list? */
+static bool
+listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        if (k == n && !strncmp(p, name, n))
+            return true;
+        p += k + (p[k] == ',');
+    }
+    return false;
+}
+
+int
+fm_image_module(const char *name, const fm_limits_t *l, char *err, size_t errlen)
+{
+    static char loaded[128];
+    if (!listed(l->vips_modules, name)) {
+        snprintf(err, errlen,
+                 "the libvips %s module is not enabled (job_plugins.files.vips_modules)", name);
+        return -1;
+    }
+    g_mutex_lock(&mu);
+    if (listed(loaded, name)) {
+        g_mutex_unlock(&mu);
+        return 0;
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/vips-%s.%s", l->vips_module_dir, name, G_MODULE_SUFFIX);
+    /* What vips_init does with each module it finds; its types stay registered for good. */
+    GModule *m = g_module_open(path, G_MODULE_BIND_LAZY);
+    if (!m) {
+        char why[160];
+        const char *e = g_module_error();
+        fm_text_clean(e ? e : "", e ? strlen(e) : 0, why, sizeof why);
+        g_mutex_unlock(&mu);
+        snprintf(err, errlen, "cannot load the libvips %s module: %s", name, why);
+        return -1;
+    }
+    g_module_make_resident(m);
+    /* Blocking applies to the classes that exist: again, after new ones were registered. */
+    vips_block_untrusted_set(TRUE);
+    size_t n = strlen(loaded);
+    snprintf(loaded + n, sizeof loaded - n, "%s%s", n ? "," : "", name);
+    g_mutex_unlock(&mu);
+    return 0;
+}

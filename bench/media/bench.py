@@ -8,6 +8,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 PN = os.environ["BENCH_WORKER"]
@@ -15,6 +16,9 @@ SO = os.environ["BENCH_FILES_SO"]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 NFILES = int(os.environ.get("BENCH_FILES", "20"))
 STRICT = os.environ.get("BENCH_STRICT") == "1"
+# Private memory (USS) of each row, from one more run sampling /proc/PID/smaps_rollup.
+USS = os.environ.get("BENCH_USS", "1") == "1"
+USS_EVERY = 0.005
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DATA = os.environ.get("BENCH_MEDIA_DIR", os.path.join(ROOT, "var", "bench", "media"))
 # /usr/local/bin/convert may be a wrapper script; time ImageMagick itself.
@@ -69,32 +73,72 @@ def inputs():
     return jpgs, mp4s, mp3s
 
 
-def run(cmd):
-    """One process: wall seconds, CPU seconds (user+sys) and peak RSS in KiB (wait4; for the
-    worker the largest of it and its isolated children)."""
+def tree(pid):
+    """pid and its descendants (the worker's isolated children, tools' helpers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for t in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                    todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def private_kib(pid):
+    """Private_Clean + Private_Dirty of one process (what it alone costs), 0 if gone."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            return sum(int(line.split()[1]) for line in f
+                       if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def run(cmd, sample=False):
+    """One process: wall seconds, CPU seconds (user+sys), peak RSS in KiB (wait4; for the
+    worker the largest of it and its isolated children) and, with sample, the largest private
+    memory of any one process of its tree seen every USS_EVERY s (else 0)."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    done, peak = threading.Event(), [0]
+
+    def sampler():
+        while not done.is_set():
+            for q in tree(p.pid):
+                peak[0] = max(peak[0], private_kib(q))
+            done.wait(USS_EVERY)
+    th = threading.Thread(target=sampler) if sample else None
+    if th:
+        th.start()
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
+    done.set()
+    if th:
+        th.join()
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit("bench/media: %s exited %d: %s" % (" ".join(cmd[:4]), p.returncode,
                                                    err.decode(errors="replace")[:300]))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, peak[0]
 
 
-def measure(cmds):
-    """A list of commands run one after another: total wall, total CPU, max peak RSS."""
-    w = c = r = 0
+def measure(cmds, sample=False):
+    """A list of commands run one after another: total wall, total CPU, max peak RSS, max
+    sampled private memory."""
+    w = c = r = u = 0
     for cmd in cmds:
-        a, b, m = run(cmd)
-        w, c, r = w + a, c + b, max(r, m)
-    return w, c, r
+        a, b, m, k = run(cmd, sample)
+        w, c, r, u = w + a, c + b, max(r, m), max(u, k)
+    return w, c, r, u
 
 
 def median_of(fn):
-    rs = [fn() for _ in range(RUNS)]
+    rs = [fn()[:3] for _ in range(RUNS)]
     return tuple(statistics.median(x[i] for x in rs) for i in range(3))
 
 
@@ -174,19 +218,22 @@ def main():
     rows = {}
 
     def case(key, label, build, expect=None, per=n):
-        def once():
+        def once(sample=False):
             o = fresh(key)
-            r = measure(build(o))
+            r = measure(build(o), sample)
             if expect is not None and count(o) != expect:
                 sys.exit("bench/media: %s wrote %d files, expected %d" % (key, count(o), expect))
             return r
         w, c, r = median_of(once)
-        rows[key] = (label, w / per, c / per, r)
-        print("  %-44s %9.1f ms %9.1f ms cpu %8.1f MiB" % (label, 1000 * w / per, 1000 * c / per,
-                                                           r / 1024), flush=True)
+        # The sampling run is not timed (reading smaps costs the machine some CPU).
+        u = once(True)[3] if USS else 0
+        rows[key] = (label, w / per, c / per, r, u)
+        print("  %-44s %9.1f ms %9.1f ms cpu %8.1f MiB %8.1f MiB private" %
+              (label, 1000 * w / per, 1000 * c / per, r / 1024, u / 1024), flush=True)
 
     one = jpgs[:1]
-    print("\nThumbnails (600/300/150) of a 12 Mpx JPEG, per file:   wall, CPU, peak RSS")
+    print("\nThumbnails (600/300/150) of a 12 Mpx JPEG, per file:   wall, CPU, peak RSS, "
+          "peak private memory")
     case("pn_batch", "worker --run thumbnail, one process, %d files" % n,
          lambda o: pn("thumbnail", jpgs, o), 4 * n)
     case("pni_batch", "worker --run thumbnail, a child per file",
@@ -240,6 +287,10 @@ def main():
          ratio("pn_batch", "imb_batch"), 1),
         ("thumbnails: convert's best peak RSS / ours", ratio("pn_batch", "imb_batch", 3), 3),
         ("thumbnails: 3 convert calls' peak RSS / ours", ratio("pn_batch", "im3_batch", 3), 3),
+        ("thumbnails: convert's best peak RSS / ours (a child per file)",
+         ratio("pni_batch", "imb_batch", 3), 3),
+        ("thumbnails: convert's best private memory / ours (a child per file)",
+         ratio("pni_batch", "imb_batch", 4) if USS else 0, None),
         ("thumbnails: x faster than 3 vipsthumbnail calls (batch)",
          ratio("pn_batch", "vt_batch"), 1.5),
         ("thumbnails: x faster than 3 vipsthumbnail calls (1 file)",
@@ -263,7 +314,8 @@ def main():
     out = os.path.join(DATA, "results", time.strftime("%Y%m%d-%H%M%S") + ".json")
     with open(out, "w") as f:
         json.dump({"files": n, "runs": RUNS, "rows": {k: {"label": v[0], "wall_s": v[1],
-                   "cpu_s": v[2], "peak_rss_kib": v[3]} for k, v in rows.items()},
+                   "cpu_s": v[2], "peak_rss_kib": v[3], "peak_private_kib": v[4]}
+                           for k, v in rows.items()},
                    "ratios": {a[0]: a[1] for a in aims}}, f, indent=2)
     print("\nsaved %s" % out)
     if STRICT and missed:

@@ -8,11 +8,19 @@
         .memory_limit_mb = mem, .args = "s", .execute = fn                                         \
     }
 
+/* The child limits its address space to what it maps at start plus the class's limit, and our
+ * backends are loaded after that (backend_load.c): the limit is the job's own budget (768,
+ * 768, 1024, 512 MiB) plus the address space of the backends it may load, measured with
+ * Debian 12's libraries: libvips + heif module 123 MiB, FFmpeg 180 MiB, both 204 MiB. */
+#define IMAGE_LIBS_MB 128
+#define AV_LIBS_MB 192
+#define BOTH_LIBS_MB 224
+
 static const pn_job_class_t classes[] = {
-    MEDIA_CLASS("ThumbnailGenerationJob", fj_thumbnail, 120, 768),
-    MEDIA_CLASS("MetadataExtractionJob", fj_metadata, 120, 768),
-    MEDIA_CLASS("VideoProcessingJob", fj_video, 300, 1024),
-    MEDIA_CLASS("AudioProcessingJob", fj_audio, 120, 512),
+    MEDIA_CLASS("ThumbnailGenerationJob", fj_thumbnail, 120, 768 + IMAGE_LIBS_MB),
+    MEDIA_CLASS("MetadataExtractionJob", fj_metadata, 120, 768 + AV_LIBS_MB),
+    MEDIA_CLASS("VideoProcessingJob", fj_video, 300, 1024 + BOTH_LIBS_MB),
+    MEDIA_CLASS("AudioProcessingJob", fj_audio, 120, 512 + AV_LIBS_MB),
 };
 
 PN_JOB_PLUGIN(.name = "files", .version = "0.1.0", .classes = classes,

@@ -2,6 +2,7 @@
  * every one in its module directory: ImageMagick, poppler, OpenSlide, ...); the few we allow are
  * loaded by name when a sniffed format needs them. */
 #include <gmodule.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,12 @@ fm_image_init(char *err, size_t errlen)
         return 0;
     }
     fm_image_no_implicit_modules();
+    /* One malloc arena: libvips' worker threads would each get their own (64 MiB of address
+     * space apiece, counted by the isolated child's RLIMIT_AS) and spread a batch's heap over
+     * them; measured (bench/media): 20 thumbnails in one process peak at 37 MiB instead of
+     * 44-50, one in a child at 34 instead of 35.7, no CPU cost seen (one vips thread). The
+     * whole process is affected: in production that is the job's isolated child. */
+    mallopt(M_ARENA_MAX, 1);
     if (VIPS_INIT("powernode-files")) {
         snprintf(err, errlen, "libvips: %s", vips_error_buffer());
         vips_error_clear();

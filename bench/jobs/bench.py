@@ -200,4 +200,5 @@ def main():
             P.cleanup()
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -197,11 +197,23 @@ retryable(long st)
     return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
+/* libcurl's global start-up (TLS libraries and their configuration: about 2 MiB of a worker's
+ * RSS) happens on the first API call, so a worker whose jobs never call the server never pays
+ * it. pthread_once makes the first call from several job threads safe. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_start(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 /* One HTTP exchange. 0 when an answer arrived (any status), -1 on transport failure. */
 static int
 exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout, sink_t *s,
          long *status, char *why, size_t whylen)
 {
+    pthread_once(&curl_once, curl_start);
     if (!thread_curl && !(thread_curl = curl_easy_init())) {
         snprintf(why, whylen, "curl_easy_init failed");
         return -1;

@@ -266,8 +266,6 @@ main(int argc, char **argv)
     }
     if (local)
         snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
-    else /* local mode makes no network call: not even TLS start-up */
-        curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = fail;
     pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, cfg->breaker_scale);
     pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);

@@ -53,6 +53,18 @@ suspect(const pnw_item_t *it)
     return at < it->payload + it->len && *at >= '1' && *at <= '9';
 }
 
+/* Marked jobs kept waiting in the run queue beyond the idle threads, so a thread that
+ * finishes starts its next job at once instead of after the dispatcher's round trip (a no-op
+ * job takes microseconds, a round trip hundreds). Marking them early is safe: if the process
+ * dies they are charged like the running ones, and charged jobs are then run alone, so only
+ * the job that kills the process is charged again. */
+static int
+ready_reserve(void)
+{
+    int r = pnw_rt.cfg->prefetch;
+    return r < pnw_rt.cfg->concurrency ? r : pnw_rt.cfg->concurrency;
+}
+
 static void *
 job_thread(void *arg)
 {
@@ -83,7 +95,7 @@ job_thread(void *arg)
         append(&pnw_rt.done, &pnw_rt.done_tail, it);
         /* Wake the dispatcher only when it has something worth a round trip: a batch of
          * acknowledgements, or threads about to run dry. Fewer wake-ups, bigger batches. */
-        if (++pnw_rt.ndone >= 16 || pnw_rt.nrunq * 2 < pnw_rt.cfg->concurrency || pnw_rt.stopping ||
+        if (++pnw_rt.ndone >= 16 || pnw_rt.nrunq * 2 < ready_reserve() + 1 || pnw_rt.stopping ||
             it->alone)
             pthread_cond_signal(&pnw_rt.disp_cv);
         if (pnw_rt.running == 0)
@@ -198,7 +210,7 @@ to_start(const pnw_item_t *buf, bool *alone)
     *alone = false;
     if (pnw_rt.stopping || pnw_rt.alone_running)
         return 0;
-    int idle = pnw_rt.cfg->concurrency - pnw_rt.running - pnw_rt.nrunq, n = 0;
+    int idle = pnw_rt.cfg->concurrency + ready_reserve() - pnw_rt.running - pnw_rt.nrunq, n = 0;
     for (const pnw_item_t *it = buf; it && n < idle; it = it->next) {
         if (suspect(it)) {
             if (n == 0 && pnw_rt.running == 0 && pnw_rt.nrunq == 0) {
@@ -323,12 +335,12 @@ dispatcher(void *ud)
              * than spin on empty fetches; look again after a while. */
             bool can = !pnw_rt.stopping && !pnw_rt.quiet &&
                        pnw_rt.inflight < cfg->concurrency + cfg->prefetch &&
-                       !(dry && buf && waits == 0);
+                       !(dry && (buf || pnw_rt.inflight > 0) && waits == 0);
             nstart = to_start(buf, &alone);
             if (pnw_rt.done || can || pending || nstart || (pnw_rt.stopping && buf) ||
                 pnw_rt.resync || (disp_exit && pnw_rt.inflight == 0))
                 break;
-            timed_wait(&pnw_rt.disp_cv, dry && buf ? 0.2 : 0.5);
+            timed_wait(&pnw_rt.disp_cv, dry ? 0.2 : 0.5);
         }
         while (pnw_rt.done) {
             pnw_item_t *it = pnw_rt.done;
@@ -409,11 +421,13 @@ dispatcher(void *ud)
             push_arg(&a, sc, strlen(sc));
             push_arg(&a, it->newp ? it->newp : "", it->newp ? strlen(it->newp) : 0);
             push_arg(&a, it->marked ? "1" : "0", 1);
-            if (it->executed) {
+            if (it->share > 0) {
                 snprintf(it->hex, sizeof it->hex, "%016llx", (unsigned long long)it->digest);
                 push_arg(&a, it->hex, 16);
                 push_arg(&a, it->label, strlen(it->label));
+                push_arg(&a, it->share == 2 ? "2" : "1", 1);
             } else {
+                push_arg(&a, "", 0);
                 push_arg(&a, "", 0);
                 push_arg(&a, "", 0);
             }
@@ -437,7 +451,7 @@ dispatcher(void *ud)
         weighted_order(order);
         for (size_t i = 0; i < cfg->nqueues; i++)
             push_arg(&a, order[i], strlen(order[i]));
-        if (a.n != 6 + 1 + 8 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
+        if (a.n != 6 + 1 + 9 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
             pnw_log(PNW_ERROR, "fetch", "out of memory building a fetch");
             nap(0.1);
             continue;
@@ -510,8 +524,14 @@ dispatcher(void *ud)
             buffer_add(fetched, nfetched, &buf, &btail, &nbuf);
         dry = nfetch > 0 && nfetched < nfetch;
 
-        /* Nothing was waiting: block on one queue for a while instead of spinning. */
-        if (nfetch > 0 && nfetched == 0 && nd == 0 && nstart == 0 && !pending && !buf) {
+        /* Nothing was waiting and nothing is running: block on one queue for a while instead
+         * of spinning. With jobs still running the dispatcher must stay free to acknowledge
+         * them as they finish (a blocked fetch held the last acknowledgements of a burst for
+         * its whole timeout); it waits for them above instead. */
+        pthread_mutex_lock(&pnw_rt.mu);
+        bool idle = pnw_rt.inflight == 0 && !pnw_rt.done;
+        pthread_mutex_unlock(&pnw_rt.mu);
+        if (idle && nfetch > 0 && nfetched == 0 && nd == 0 && nstart == 0 && !pending && !buf) {
             weighted_order(order);
             pnw_item_t *it = NULL;
             double wait = cfg->nqueues == 1 ? 1.0 : 0.2;

@@ -103,7 +103,7 @@ pnw_run_item(pnw_item_t *it)
     }
     bool newly = false;
     double until = pnw_track_check(pnw_rt.track, p.job_class, p.args, now, &newly, &it->digest,
-                                   it->label, sizeof it->label);
+                                   it->label, sizeof it->label, &it->share);
     if (until > 0) {
         if (newly)
             pnw_log(PNW_WARN, "job",
@@ -112,11 +112,11 @@ pnw_run_item(pnw_item_t *it)
                     p.job_class, p.jid, cfg->runaway_max, cfg->runaway_window,
                     cfg->runaway_disable);
         it->kind = 's';
+        it->share = 0;
         it->score = until;
         it->newp = strndup(it->payload, it->len);
         goto out;
     }
-    it->executed = true;
     int attempt = p.retry_count + 2;
     char msg[1024] = "";
     bool api = false;

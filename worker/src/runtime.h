@@ -31,7 +31,7 @@ typedef struct pnw_item {
     double run_at;
     bool marked;     /* in pn:running:<identity>: handed to a job thread */
     bool alone;      /* a suspect running alone */
-    bool executed;   /* it ran: counted in Redis for fleet-wide runaway detection */
+    int share;       /* runs to add to the fleet-wide runaway count (track.h) */
     uint64_t digest; /* of its class and arguments */
     char label[96];  /* "<class> <args>", for the disabled list */
     char hex[17];    /* digest in hex, while the acknowledgement is being sent */

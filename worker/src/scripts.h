@@ -13,16 +13,16 @@
 /* Acknowledge / fail / push back finished jobs, mark jobs handed to job threads as running
  * and fetch new ones, in one round trip.
  * ARGV: identity, date (YYYY-MM-DD), runaway window s, max runs, disable s, now, ndone, then
- * per done job 8 values (kind, queue, payload, score, new payload, "1" when it was marked
- * running, digest of class+args in hex or "" when it did not run, label), then nstart and
- * the payloads
- * now handed to job threads (appended to the LIST pn:running:<identity>), then nfetch,
- * dead_max, dead_cutoff, nqueues, queues...
+ * per done job 9 values (kind, queue, payload, score, new payload, "1" when it was marked
+ * running, digest of class+args in hex or "" when it is not counted fleet-wide, label, share),
+ * then nstart and the payloads now handed to job threads (appended to the LIST
+ * pn:running:<identity>), then nfetch, dead_max, dead_cutoff, nqueues, queues...
  * kind: a = acknowledge, r/d = retry/dead (ZADD new payload at score), x = discarded,
  * s = scheduled, p = pushed back to its queue.
- * Runaway detection across workers: every run INCRs pn:runaway:<digest> (expires after the
- * window); the run that makes it max + 1 sets pn:disabled:<digest> = label (TTL disable s)
- * and adds "<digest> <label>" to the ZSET pn:disabled scored by the time it ends.
+ * Runaway detection across workers: a counted run adds its share (track.h) to
+ * pn:runaway:<digest> (expires after the window); the run that takes it past max sets
+ * pn:disabled:<digest> = label (TTL disable s) and adds "<digest> <label>" to the ZSET
+ * pn:disabled scored by the time it ends.
  * Returns the fetched jobs as a flat array queue, payload, queue, payload, ... */
 extern pnw_script_t pnw_script_cycle;
 /* Register a process: ARGV identity, alive ttl (ms), queues... */

@@ -91,12 +91,13 @@ double
 pnw_track_runaway(pnw_track_t *t, const char *job_class, const json_t *args, double now,
                   bool *newly)
 {
-    return pnw_track_check(t, job_class, args, now, newly, NULL, NULL, 0);
+    int share;
+    return pnw_track_check(t, job_class, args, now, newly, NULL, NULL, 0, &share);
 }
 
 double
 pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, double now, bool *newly,
-                uint64_t *digest, char *label, size_t labellen)
+                uint64_t *digest, char *label, size_t labellen, int *share)
 {
     char *a = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     uint64_t key = fnv(14695981039346656037ull, job_class, strlen(job_class) + 1);
@@ -107,6 +108,7 @@ pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, doubl
         snprintf(label, labellen, "%s %.60s", job_class, a ? a : "");
     double until = 0;
     *newly = false;
+    *share = 0;
     pthread_mutex_lock(&t->mu);
     slot_t *s = &t->slots[key % SLOTS];
     if (s->key != key) {
@@ -120,6 +122,10 @@ pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, doubl
         s->next = (s->next + 1) % (t->max_runs + 1);
         if (s->n < t->max_runs + 1)
             s->n++;
+        int recent = 0;
+        for (int k = 1; k <= s->n; k++)
+            recent += now - s->t[(s->next - k + t->max_runs + 1) % (t->max_runs + 1)] < t->window;
+        *share = recent < 2 ? 0 : recent == 2 ? 2 : 1;
         /* The oldest of the last max_runs + 1 runs is still inside the window: too many. */
         if (s->n == t->max_runs + 1 && now - s->t[s->next] < t->window) {
             s->until = until = now + t->disable;

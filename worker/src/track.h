@@ -3,8 +3,11 @@
  * detection (more than runaway.max_runs runs of the same class and arguments within
  * runaway.window seconds disables that job for runaway.disable seconds), and the counters
  * and timings jobs report. Per process; published with the heartbeat. Thread-safe.
- * Runaway detection is also fleet-wide: the dispatcher counts every run in Redis (scripts.h)
- * and the heartbeat copies jobs disabled there into this table (pnw_track_disable).
+ * Runaway detection is also fleet-wide: runs of a (class, args) that this process has seen
+ * more than once within the window are counted in Redis by the dispatcher (scripts.h), and the
+ * heartbeat copies jobs disabled there into this table (pnw_track_disable). A job seen once
+ * costs Redis nothing: counting every run there cost two commands and a key per distinct job
+ * (a million keys a minute at 20,000 jobs/s), for loops that repeat in every process anyway.
  */
 #ifndef PNW_TRACK_H
 #define PNW_TRACK_H
@@ -25,9 +28,11 @@ void pnw_track_free(pnw_track_t *t);
  * which it is disabled, with *newly true the first time (so it is logged once). */
 double pnw_track_runaway(pnw_track_t *t, const char *job_class, const json_t *args, double now,
                          bool *newly);
-/* The same, also giving the (class, args) digest and a "<class> <args>" label for Redis. */
+/* The same, also giving the (class, args) digest, a "<class> <args>" label for Redis and
+ * *share, how many runs to add to the fleet-wide count: 0 for the first run in the window,
+ * 2 for the second (it and the first), 1 after that. */
 double pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, double now,
-                       bool *newly, uint64_t *digest, char *label, size_t labellen);
+                       bool *newly, uint64_t *digest, char *label, size_t labellen, int *share);
 /* Disable a digest until `until` (learnt from Redis). True when it was not disabled yet. */
 bool pnw_track_disable(pnw_track_t *t, uint64_t digest, double until, const char *label);
 void pnw_track_run(pnw_track_t *t, int class_index, double start, double ms, const char *result);

@@ -114,6 +114,20 @@ test_runaway(void)
     /* Spread out runs never trip it. */
     for (int i = 0; i < 50; i++)
         CU_ASSERT_DOUBLE_EQUAL(pnw_track_runaway(t, "C", a, 5000 + 13.0 * i, &newly), 0, 1e-9);
+    /* The fleet-wide share: nothing for a run seen once in the window, the first two together
+     * at the second, then one each; a gap longer than the window starts again. */
+    json_t *f = json_loads("[\"fleet\"]", 0, NULL);
+    uint64_t dg;
+    char label[96];
+    int share, expect[] = {0, 2, 1, 1};
+    for (int i = 0; i < 4; i++) {
+        pnw_track_check(t, "D", f, 7000 + i, &newly, &dg, label, sizeof label, &share);
+        CU_ASSERT_EQUAL(share, expect[i]);
+    }
+    pnw_track_check(t, "D", f, 7100, &newly, &dg, label, sizeof label, &share);
+    CU_ASSERT_EQUAL(share, 0);
+    CU_ASSERT_STRING_EQUAL(label, "D [\"fleet\"]");
+    json_decref(f);
     /* Run history: last 20, newest first. */
     for (int i = 0; i < 25; i++)
         pnw_track_run(t, 1, i, i * 2.0, i % 2 ? "error" : "ok");

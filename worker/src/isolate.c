@@ -16,7 +16,10 @@
 #include "runtime.h"
 #include "wlog.h"
 
-#define MAX_RESULT 4096
+#define MAX_RESULT 32768
+/* The counters an isolated job reported travel back with its result; beyond this size they
+ * are dropped (and the child says so) rather than truncating the result. */
+#define MAX_COUNTERS_JSON 24576
 
 /* Write all of buf; the child may die before reading (EPIPE, SIGPIPE is ignored). */
 static void
@@ -154,6 +157,13 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     const char *m = json_string_value(json_object_get(r, "message"));
     snprintf(msg, msglen, "%s", m ? m : "");
     *api_failed = json_is_true(json_object_get(r, "api_failed"));
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(r, "counters"), name, v)
+    {
+        if (json_is_integer(v) && pnw_rt.track)
+            pnw_track_count(pnw_rt.track, name, (long)json_integer_value(v));
+    }
     json_decref(r);
     return rc >= PN_JOB_OK && rc <= PN_JOB_DEAD ? rc : PN_JOB_ERROR;
 }
@@ -219,6 +229,17 @@ pnw_isolate_child(const char *job_class, int attempt)
     int rc = pnw_job_execute(c, &p, attempt, msg, sizeof msg, &api);
     pnw_payload_clear(&p);
     json_t *r = json_pack("{s:i, s:s, s:b}", "result", rc, "message", msg, "api_failed", api);
+    /* Counters and timings the job reported (pn_job_host_t.count/timing) live in this
+     * process; the parent publishes them with its heartbeat. */
+    json_t *ctr = pnw_rt.track ? pnw_track_take_counters(pnw_rt.track) : NULL;
+    char *cs = ctr && json_object_size(ctr) ? json_dumps(ctr, JSON_COMPACT) : NULL;
+    if (cs && strlen(cs) <= MAX_COUNTERS_JSON)
+        json_object_set(r, "counters", ctr);
+    else if (cs)
+        pnw_log(PNW_WARN, "isolate", "class=%s: %zu bytes of counters dropped (limit %d)",
+                job_class, strlen(cs), MAX_COUNTERS_JSON);
+    free(cs);
+    json_decref(ctr);
     char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
     if (!s) /* a message that is not UTF-8 */
         printf("{\"result\":%d,\"message\":\"(reason not UTF-8)\"}\n", rc);

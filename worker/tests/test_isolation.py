@@ -65,6 +65,15 @@ class Isolation(unittest.TestCase):
         self.assertIn("killed after the wall-clock limit of 4 s", d["error_message"])
         self.assertLess(time.time() - t0, 15)
 
+    def test_counters_come_back(self):
+        # Counters and timings an isolated job reports are published by the parent.
+        push(self.r, [job("Maintenance::HogIsolated", ["count"], retry=0)])
+        key = "Maintenance::HogIsolated.counted"
+        wait_for(lambda: self.r("HGET", "pn:counters", key) == b"3", 15, "the child's counter")
+        self.assertEqual(self.r("HGET", "pn:counters", "Maintenance::HogIsolated.step.ms"), b"12")
+        self.assertEqual(self.r("HGET", "pn:counters", "Maintenance::HogIsolated.step.count"),
+                         b"1")
+
     def test_zz_worker_still_runs_jobs(self):
         p0 = int(self.r("GET", "stat:processed"))
         push(self.r, [job("Maintenance::Noop", [i]) for i in range(20)])

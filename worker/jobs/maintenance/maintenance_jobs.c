@@ -177,6 +177,10 @@ mnt_hog(pn_job_t *job, const json_t *args)
     }
     if (!strcmp(what, "sleep"))
         sleep_ms(job, 60000);
+    if (!strcmp(what, "count")) { /* counters from a child reach the parent's heartbeat */
+        pn_job_count(job, "counted", 3);
+        pn_job_host_->timing(job, "step", 12.0);
+    }
     return PN_JOB_OK;
 }
 

@@ -5,7 +5,8 @@
 # Exits non-zero when a build or any test fails. Safe to run again.
 #
 # Environment: PN_AREAS (e.g. "core;http") builds only those kernel areas; PN_CTEST_JOBS
-# (default 1) runs tests in parallel; PN_TEST_TIMEOUT (default 600 s) is the per-test limit
+# (default 1) runs the debug tests in parallel, PN_FUZZ_JOBS (default 2) the fuzz targets;
+# PN_TEST_TIMEOUT (default 600 s) is the per-test limit
 # for tests that set none; PN_SKIP_FUZZ=1 skips the fuzz build; PN_TEST_KEEP_DATA=1 keeps the
 # previous run's test database (and running test services, which it then leaves running).
 # shellcheck source=scripts/lib.sh
@@ -85,7 +86,7 @@ run_ctest() {
     pn_log "ctest ($name) in ${dir#"$PN_ROOT"/}"
     set +e
     PN_BUILD_DIR="$dir" ctest --test-dir "$dir" --output-on-failure --no-tests=ignore \
-        --timeout "${PN_TEST_TIMEOUT:-600}" -j "${PN_CTEST_JOBS:-1}" "$@" 2>&1 | tee "$log"
+        --timeout "${PN_TEST_TIMEOUT:-600}" -j "${CTEST_J:-${PN_CTEST_JOBS:-1}}" "$@" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     set -e
     line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
@@ -108,7 +109,9 @@ run_ctest() {
 
 run_ctest debug "$DEBUG"
 if [[ ${PN_SKIP_FUZZ:-0} != 1 ]]; then
-    run_ctest fuzz "$FUZZ" -L fuzz
+    # Each fuzz target is one single-threaded process bounded by -max_total_time and touches
+    # no shared service: two at a time use both cores without shortening any run.
+    CTEST_J=${PN_FUZZ_JOBS:-2} run_ctest fuzz "$FUZZ" -L fuzz
 fi
 
 echo

@@ -1,5 +1,4 @@
 /* Heartbeat, pollers, reaper, orphan handling and cron firing. */
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include "runtime.h"
 #include "scripts.h"
 #include "wlog.h"
+#include "wrandom.h"
 
 static pthread_t house_thread;
 static volatile int house_exit;
@@ -373,7 +373,7 @@ fire_crons(pnw_redis_t *r)
                 continue;
             unsigned char rnd[12];
             char jid[25], key[300];
-            if (RAND_bytes(rnd, sizeof rnd) != 1)
+            if (pnw_random(rnd, sizeof rnd) != 0)
                 continue;
             for (int b = 0; b < 12; b++)
                 snprintf(jid + 2 * b, 3, "%02x", rnd[b]);

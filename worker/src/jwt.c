@@ -2,12 +2,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jwt.h"
+#include "wrandom.h"
 
 size_t
 pnw_b64url(const unsigned char *in, size_t n, char *out)
@@ -39,7 +39,7 @@ pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char
     unsigned char rnd[16], mac[EVP_MAX_MD_SIZE];
     char jti[37];
     unsigned int maclen = 0;
-    if (!secret || !*secret || RAND_bytes(rnd, sizeof rnd) != 1)
+    if (!secret || !*secret || pnw_random(rnd, sizeof rnd) != 0)
         return NULL;
     /* A UUIDv4-shaped jti. */
     rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);

@@ -2,7 +2,6 @@
  * and housekeeping, and stop cleanly on SIGTERM (or quietly on SIGTSTP / SIGUSR1). */
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "runtime.h"
 #include "scripts.h"
 #include "wlog.h"
+#include "wrandom.h"
 
 pnw_rt_t pnw_rt;
 
@@ -51,7 +51,7 @@ make_identity(void)
     unsigned char r[6];
     if (gethostname(pnw_rt.hostname, sizeof pnw_rt.hostname - 1) != 0)
         snprintf(pnw_rt.hostname, sizeof pnw_rt.hostname, "localhost");
-    if (RAND_bytes(r, sizeof r) != 1)
+    if (pnw_random(r, sizeof r) != 0)
         return -1;
     snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "%s:%d:%02x%02x%02x%02x%02x%02x",
              pnw_rt.hostname, (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);

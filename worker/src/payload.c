@@ -1,11 +1,11 @@
 /* Job payload decoding and the failure payloads (Sidekiq field names and meanings). */
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "payload.h"
+#include "wrandom.h"
 
 #define RAW_KEEP 8192
 
@@ -255,7 +255,7 @@ pnw_payload_wrap_bad(const char *buf, size_t len, const char *queue, const char 
     char jid[25];
     size_t keep = len < RAW_KEEP ? len : RAW_KEEP;
     unsigned char *b64 = malloc(4 * ((keep + 2) / 3) + 1);
-    if (!b64 || RAND_bytes(rnd, sizeof rnd) != 1) {
+    if (!b64 || pnw_random(rnd, sizeof rnd) != 0) {
         free(b64);
         return NULL;
     }

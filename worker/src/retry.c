@@ -1,9 +1,9 @@
 /* Retry timing and the retry / dead / discard decision. */
-#include <openssl/rand.h>
 #include <time.h>
 
 #include "payload.h"
 #include "retry.h"
+#include "wrandom.h"
 
 static double
 sys_now(void *ud)
@@ -19,7 +19,7 @@ sys_rand(void *ud, unsigned n)
 {
     (void)ud;
     unsigned v = 0;
-    if (n <= 1 || RAND_bytes((unsigned char *)&v, sizeof v) != 1)
+    if (n <= 1 || pnw_random(&v, sizeof v) != 0)
         return 0;
     return v % n;
 }

@@ -98,6 +98,7 @@ typedef struct {
     bool write_error; /* the sink file could not be written */
     uint64_t sent;    /* bytes of rq->source_fd sent */
     bool read_error;  /* the source file could not be read (shrank?) */
+    bool too_long;    /* URL or a header did not fit its buffer: fail without retrying */
 } sink_t;
 
 /* A 2xx body of a download goes to the file; anything else (an error envelope) to memory. */
@@ -215,7 +216,7 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
 {
     pthread_once(&curl_once, curl_start);
     if (!thread_curl && !(thread_curl = curl_easy_init())) {
-        snprintf(why, whylen, "curl_easy_init failed");
+        (void)snprintf(why, whylen, "curl_easy_init failed");
         return -1;
     }
     CURL *c = thread_curl;
@@ -223,26 +224,45 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     struct curl_slist *h = NULL;
     char *tok = pnw_api_token(a);
     if (!tok) {
-        snprintf(why, whylen, "cannot sign a service token (WORKER_SERVICE_TOKEN unset?)");
+        (void)snprintf(why, whylen, "cannot sign a service token (WORKER_SERVICE_TOKEN unset?)");
         return -1;
     }
-    snprintf(url, sizeof url, "%s%s", a->base, rq->path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    int nu = snprintf(url, sizeof url, "%s%s", a->base, rq->path);
+    int na = snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     free(tok);
+    /* A cut URL or header would reach another route or fail with a misleading answer. */
+    if (nu < 0 || (size_t)nu >= sizeof url || na < 0 || (size_t)na >= sizeof auth) {
+        s->too_long = true;
+        (void)snprintf(why, whylen, "%s %.200s: URL or token too long", rq->method, rq->path);
+        return -1;
+    }
     h = curl_slist_append(h, auth);
     h = curl_slist_append(h, "Accept: application/json");
     if (body)
         h = curl_slist_append(h, "Content-Type: application/json");
     char ctype[300];
     if (rq->source) {
-        snprintf(ctype, sizeof ctype, "Content-Type: %s",
-                 rq->content_type ? rq->content_type : "application/octet-stream");
+        int n = snprintf(ctype, sizeof ctype, "Content-Type: %s",
+                         rq->content_type ? rq->content_type : "application/octet-stream");
+        if (n < 0 || (size_t)n >= sizeof ctype) {
+            curl_slist_free_all(h);
+            s->too_long = true;
+            (void)snprintf(why, whylen, "%s %.200s: content type too long", rq->method, rq->path);
+            return -1;
+        }
         h = curl_slist_append(h, ctype);
         /* The server reads bodies whole; waiting for a 100 Continue only adds a second. */
         h = curl_slist_append(h, "Expect:");
     }
     if (rq->idem_key) {
-        snprintf(idem, sizeof idem, "Idempotency-Key: %s", rq->idem_key);
+        int n = snprintf(idem, sizeof idem, "Idempotency-Key: %s", rq->idem_key);
+        if (n < 0 || (size_t)n >= sizeof idem) { /* a cut key could match another request's */
+            curl_slist_free_all(h);
+            s->too_long = true;
+            (void)snprintf(why, whylen, "%s %.200s: Idempotency-Key too long", rq->method,
+                           rq->path);
+            return -1;
+        }
         h = curl_slist_append(h, idem);
     }
     curl_easy_reset(c);
@@ -267,8 +287,8 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
         /* A retry starts the file over. */
         if (ftruncate(rq->sink_fd, 0) != 0 || lseek(rq->sink_fd, 0, SEEK_SET) != 0) {
             curl_slist_free_all(h);
-            snprintf(why, whylen, "%s %s: cannot truncate the destination file", rq->method,
-                     rq->path);
+            (void)snprintf(why, whylen, "%s %s: cannot truncate the destination file", rq->method,
+                           rq->path);
             s->write_error = true;
             return -1;
         }
@@ -293,14 +313,14 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     curl_slist_free_all(h);
     if (rc != CURLE_OK) {
         char cap[64];
-        snprintf(cap, sizeof cap, "content larger than %llu bytes",
-                 (unsigned long long)rq->sink_max);
-        snprintf(why, whylen, "%s %s: %s", rq->method, rq->path,
-                 s->too_big       ? cap
-                 : s->write_error ? "cannot write the destination file"
-                 : s->read_error  ? "cannot read the source file"
-                 : s->over        ? "answer larger than 8 MiB"
-                                  : curl_easy_strerror(rc));
+        (void)snprintf(cap, sizeof cap, "content larger than %llu bytes",
+                       (unsigned long long)rq->sink_max);
+        (void)snprintf(why, whylen, "%s %s: %s", rq->method, rq->path,
+                       s->too_big       ? cap
+                       : s->write_error ? "cannot write the destination file"
+                       : s->read_error  ? "cannot read the source file"
+                       : s->over        ? "answer larger than 8 MiB"
+                                        : curl_easy_strerror(rc));
         return -1;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -329,7 +349,7 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
     if (reply)
         *reply = NULL;
     if (rq->body && !body) {
-        snprintf(why, whylen, "request body cannot be encoded");
+        (void)snprintf(why, whylen, "request body cannot be encoded");
         return -1;
     }
     for (int i = 0; i < attempts; i++) {
@@ -342,7 +362,7 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
         if (rq->deadline > 0 && rq->deadline - now < timeout)
             timeout = rq->deadline - now;
         if (timeout <= 0.01) {
-            snprintf(why, whylen, "%s %s: job time limit reached", rq->method, rq->path);
+            (void)snprintf(why, whylen, "%s %s: job time limit reached", rq->method, rq->path);
             break;
         }
         /* While the one half-open probe is out, wait for its outcome (up to 5 s) rather than
@@ -353,14 +373,14 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
             nap(0.05, rq->stop);
         now = now_s();
         if (a->breakers && !pnw_breaker_allow(a->breakers, "backend", now)) {
-            snprintf(why, whylen, "%s %s: circuit open for backend", rq->method, rq->path);
+            (void)snprintf(why, whylen, "%s %s: circuit open for backend", rq->method, rq->path);
             break;
         }
         sink_t s = {0};
         long st = 0;
         int ok = exchange(a, rq, body, timeout, &s, &st, why, whylen);
         /* Our own limits and disk are not the server's fault: no retry, breaker untouched. */
-        if (ok != 0 && (s.too_big || s.write_error || s.read_error)) {
+        if (ok != 0 && (s.too_big || s.write_error || s.read_error || s.too_long)) {
             free(s.buf);
             break;
         }
@@ -377,8 +397,8 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
         }
         *status = st;
         if (ok == 0)
-            snprintf(why, whylen, "%s %s: HTTP %ld after %d attempt%s", rq->method, rq->path, st,
-                     i + 1, i ? "s" : "");
+            (void)snprintf(why, whylen, "%s %s: HTTP %ld after %d attempt%s", rq->method, rq->path,
+                           st, i + 1, i ? "s" : "");
         free(s.buf);
         if (i + 1 < attempts) {
             double d = a->backoff * (double)(1u << (i < 10 ? i : 10));
@@ -389,7 +409,7 @@ pnw_api_call(pnw_api_t *a, const pnw_api_req_t *rq, long *status, json_t **reply
                 d = rq->deadline - now_s();
             nap(d, rq->stop);
             if (rq->stop && *rq->stop) {
-                snprintf(why + strlen(why), whylen - strlen(why), "; worker stopping");
+                (void)snprintf(why + strlen(why), whylen - strlen(why), "; worker stopping");
                 break;
             }
         }

@@ -43,25 +43,25 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     int in[2], out[2];
     *api_failed = false;
     if (pipe2(in, O_CLOEXEC) != 0) {
-        snprintf(msg, msglen, "isolation: pipe: %s", strerror(errno));
+        (void)snprintf(msg, msglen, "isolation: pipe: %s", strerror(errno));
         return PN_JOB_ERROR;
     }
     if (pipe2(out, O_CLOEXEC) != 0) {
         close(in[0]), close(in[1]);
-        snprintf(msg, msglen, "isolation: pipe: %s", strerror(errno));
+        (void)snprintf(msg, msglen, "isolation: pipe: %s", strerror(errno));
         return PN_JOB_ERROR;
     }
     char att[16], cls[256], opt_exec[] = "--exec-job", opt_att[] = "--attempt",
                             opt_cfg[] = "--config";
-    snprintf(att, sizeof att, "%d", attempt);
-    snprintf(cls, sizeof cls, "%s", c->c.name);
+    (void)snprintf(att, sizeof att, "%d", attempt);
+    (void)snprintf(cls, sizeof cls, "%s", c->c.name);
     size_t nextra = 0;
     while (pnw_rt.child_argv && pnw_rt.child_argv[nextra])
         nextra++;
     char **argv = calloc(8 + nextra, sizeof *argv);
     if (!argv) {
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        snprintf(msg, msglen, "isolation: out of memory");
+        (void)snprintf(msg, msglen, "isolation: out of memory");
         return PN_JOB_ERROR;
     }
     argv[0] = pnw_rt.self_exe, argv[1] = opt_exec, argv[2] = cls, argv[3] = opt_att;
@@ -87,7 +87,7 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     close(out[1]);
     if (pid < 0) {
         close(in[1]), close(out[0]);
-        snprintf(msg, msglen, "isolation: fork: %s", strerror(errno));
+        (void)snprintf(msg, msglen, "isolation: fork: %s", strerror(errno));
         return PN_JOB_ERROR;
     }
     write_all(in[1], payload, len);
@@ -127,18 +127,18 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     if (timed_out) {
-        snprintf(msg, msglen, "killed after the wall-clock limit of %d s (isolated child)",
-                 c->c.timeout_s);
+        (void)snprintf(msg, msglen, "killed after the wall-clock limit of %d s (isolated child)",
+                       c->c.timeout_s);
         return PN_JOB_ERROR;
     }
     if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
         if (sig == SIGXCPU || (sig == SIGKILL && cpu >= c->c.cpu_limit_s))
-            snprintf(msg, msglen, "exceeded the CPU limit of %d s (isolated child)",
-                     c->c.cpu_limit_s);
+            (void)snprintf(msg, msglen, "exceeded the CPU limit of %d s (isolated child)",
+                           c->c.cpu_limit_s);
         else
-            snprintf(msg, msglen, "isolated child crashed with signal %d (%s)", sig,
-                     strsignal(sig));
+            (void)snprintf(msg, msglen, "isolated child crashed with signal %d (%s)", sig,
+                           strsignal(sig));
         return PN_JOB_ERROR;
     }
     json_t *r = json_loads(res, 0, NULL);
@@ -146,16 +146,16 @@ pnw_isolate_run(const pnw_class_t *c, const char *payload, size_t len, int attem
     if (!json_is_integer(jr)) {
         /* Most often an allocation failed at the address-space limit inside a library that
          * exits instead of returning NULL (a sanitizer runtime does). */
-        snprintf(msg, msglen,
-                 "isolated child exited with status %d without a result (did it reach the "
-                 "memory limit of %d MiB?)",
-                 WIFEXITED(st) ? WEXITSTATUS(st) : -1, c->c.memory_limit_mb);
+        (void)snprintf(msg, msglen,
+                       "isolated child exited with status %d without a result (did it reach the "
+                       "memory limit of %d MiB?)",
+                       WIFEXITED(st) ? WEXITSTATUS(st) : -1, c->c.memory_limit_mb);
         json_decref(r);
         return PN_JOB_ERROR;
     }
     int rc = (int)json_integer_value(jr);
     const char *m = json_string_value(json_object_get(r, "message"));
-    snprintf(msg, msglen, "%s", m ? m : "");
+    (void)snprintf(msg, msglen, "%s", m ? m : "");
     *api_failed = json_is_true(json_object_get(r, "api_failed"));
     const char *name;
     json_t *v;
@@ -177,7 +177,7 @@ vm_size(void)
     if (f) {
         if (fscanf(f, "%lu", &pages) != 1)
             pages = 0;
-        fclose(f);
+        (void)fclose(f);
     }
     return pages * (size_t)sysconf(_SC_PAGESIZE);
 }
@@ -245,7 +245,7 @@ pnw_isolate_child(const char *job_class, int attempt)
         printf("{\"result\":%d,\"message\":\"(reason not UTF-8)\"}\n", rc);
     else
         printf("%s\n", s);
-    fflush(stdout);
+    (void)fflush(stdout);
     free(s);
     json_decref(r);
     return 0;

@@ -118,7 +118,7 @@ rnd(unsigned n)
 }
 
 /* A weighted random order of the queues (Sidekiq's weighted fetch, without repeats). */
-static void
+static size_t
 weighted_order(const char **out)
 {
     const pnw_config_t *c = pnw_rt.cfg;
@@ -140,6 +140,7 @@ weighted_order(const char **out)
         total -= c->queues[idx[k]].weight;
         out[k] = c->queues[idx[k]].name;
     }
+    return n > 0 ? (size_t)n : 0;
 }
 
 static pnw_item_t *
@@ -247,9 +248,9 @@ static int
 block_fetch(pnw_redis_t *r, const char *q, double secs, pnw_item_t **out)
 {
     char src[128], dst[300], t[32];
-    snprintf(src, sizeof src, "queue:%s", q);
-    snprintf(dst, sizeof dst, "pn:working:%s:%s", pnw_rt.identity, q);
-    snprintf(t, sizeof t, "%.3f", secs);
+    (void)snprintf(src, sizeof src, "queue:%s", q);
+    (void)snprintf(dst, sizeof dst, "pn:working:%s:%s", pnw_rt.identity, q);
+    (void)snprintf(t, sizeof t, "%.3f", secs);
     const char *argv[] = {"BLMOVE", src, dst, "RIGHT", "LEFT", t};
     redisReply *rep = pnw_redis_cmd_block(r, secs, 6, argv, NULL);
     int n = 0;
@@ -294,7 +295,7 @@ resync(pnw_redis_t *r, pnw_item_t *pending, pnw_item_t *buf)
     pthread_mutex_unlock(&pnw_rt.mu);
     for (size_t i = 0; i < pnw_rt.cfg->nqueues; i++)
         push_arg(&a, pnw_rt.cfg->queues[i].name, strlen(pnw_rt.cfg->queues[i].name));
-    snprintf(nh, sizeof nh, "%d", n);
+    (void)snprintf(nh, sizeof nh, "%d", n);
     if (a.n == 2 + 3 * n + (int)pnw_rt.cfg->nqueues) {
         a.l[1] = strlen(nh);
         redisReply *rep = pnw_redis_eval(r, &pnw_script_resync, 0, a.n, a.v, a.l);
@@ -381,15 +382,15 @@ dispatcher(void *ud)
         time_t secs = (time_t)now;
         struct tm tm;
         gmtime_r(&secs, &tm);
-        strftime(date, sizeof date, "%Y-%m-%d", &tm);
+        (void)strftime(date, sizeof date, "%Y-%m-%d", &tm);
         a.n = 0;
         push_arg(&a, pnw_rt.identity, strlen(pnw_rt.identity));
         push_arg(&a, date, strlen(date));
         char rwin[16], rmax[16], rdis[16], nows[32];
-        snprintf(rwin, sizeof rwin, "%d", cfg->runaway_window);
-        snprintf(rmax, sizeof rmax, "%d", cfg->runaway_max);
-        snprintf(rdis, sizeof rdis, "%d", cfg->runaway_disable);
-        snprintf(nows, sizeof nows, "%.3f", now);
+        (void)snprintf(rwin, sizeof rwin, "%d", cfg->runaway_window);
+        (void)snprintf(rmax, sizeof rmax, "%d", cfg->runaway_max);
+        (void)snprintf(rdis, sizeof rdis, "%d", cfg->runaway_disable);
+        (void)snprintf(nows, sizeof nows, "%.3f", now);
         push_arg(&a, rwin, strlen(rwin));
         push_arg(&a, rmax, strlen(rmax));
         push_arg(&a, rdis, strlen(rdis));
@@ -403,7 +404,7 @@ dispatcher(void *ud)
                 continue;
             const char *sc = "0";
             if (ns < 256 && (it->kind == 'r' || it->kind == 'd' || it->kind == 's')) {
-                snprintf(scores[ns], sizeof scores[ns], "%.6f", it->score);
+                (void)snprintf(scores[ns], sizeof scores[ns], "%.6f", it->score);
                 sc = scores[ns++];
             } else if (it->kind == 'r' || it->kind == 'd' || it->kind == 's') {
                 break; /* more failures than score buffers: the rest go next round */
@@ -422,7 +423,7 @@ dispatcher(void *ud)
             push_arg(&a, it->newp ? it->newp : "", it->newp ? strlen(it->newp) : 0);
             push_arg(&a, it->marked ? "1" : "0", 1);
             if (it->share > 0) {
-                snprintf(it->hex, sizeof it->hex, "%016llx", (unsigned long long)it->digest);
+                (void)snprintf(it->hex, sizeof it->hex, "%016llx", (unsigned long long)it->digest);
                 push_arg(&a, it->hex, 16);
                 push_arg(&a, it->label, strlen(it->label));
                 push_arg(&a, it->share == 2 ? "2" : "1", 1);
@@ -433,23 +434,24 @@ dispatcher(void *ud)
             }
             nd++;
         }
-        snprintf(ndone, sizeof ndone, "%d", nd);
-        a.l[6] = strlen(ndone);
-        snprintf(nst, sizeof nst, "%d", nstart);
+        (void)snprintf(ndone, sizeof ndone, "%d", nd);
+        if (a.n > 6) /* else a push failed: the count check below gives up on this round */
+            a.l[6] = strlen(ndone);
+        (void)snprintf(nst, sizeof nst, "%d", nstart);
         push_arg(&a, nst, strlen(nst));
         int k = 0;
         for (pnw_item_t *it = buf; it && k < nstart; it = it->next, k++)
             push_arg(&a, it->payload, it->len);
-        snprintf(nf, sizeof nf, "%d", nfetch > 0 ? nfetch : 0);
-        snprintf(dmax, sizeof dmax, "%d", cfg->dead_max);
-        snprintf(dcut, sizeof dcut, "%.6f", now - cfg->dead_days * 86400.0);
-        snprintf(nq, sizeof nq, "%zu", cfg->nqueues);
+        (void)snprintf(nf, sizeof nf, "%d", nfetch > 0 ? nfetch : 0);
+        (void)snprintf(dmax, sizeof dmax, "%d", cfg->dead_max);
+        (void)snprintf(dcut, sizeof dcut, "%.6f", now - cfg->dead_days * 86400.0);
+        (void)snprintf(nq, sizeof nq, "%zu", cfg->nqueues);
         push_arg(&a, nf, strlen(nf));
         push_arg(&a, dmax, strlen(dmax));
         push_arg(&a, dcut, strlen(dcut));
         push_arg(&a, nq, strlen(nq));
-        weighted_order(order);
-        for (size_t i = 0; i < cfg->nqueues; i++)
+        size_t norder = weighted_order(order);
+        for (size_t i = 0; i < norder; i++)
             push_arg(&a, order[i], strlen(order[i]));
         if (a.n != 6 + 1 + 9 * nd + 1 + nstart + 4 + (int)cfg->nqueues) {
             pnw_log(PNW_ERROR, "fetch", "out of memory building a fetch");
@@ -560,7 +562,7 @@ pnw_pool_start(void)
         return -1;
     for (int i = 0; i < n; i++) {
         /* Sidekiq names its threads with short base-36 ids; any unique string works. */
-        snprintf(pnw_rt.slots[i].tid, sizeof pnw_rt.slots[i].tid, "t%d", i);
+        (void)snprintf(pnw_rt.slots[i].tid, sizeof pnw_rt.slots[i].tid, "t%d", i);
         if (pthread_create(&job_threads[i], NULL, job_thread, &pnw_rt.slots[i]) != 0)
             return -1;
         njob_threads++;

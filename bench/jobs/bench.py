@@ -111,7 +111,8 @@ def run_one(P, r, impl, kind, port, http_url):
                     f"redis:\n  url: redis://127.0.0.1:{port}/0\n"
                     f"server:\n  url: {http_url.rsplit('/api', 1)[0]}\n"
                     "log_level: warn\nrunaway:\n  max_runs: 32\n"
-                    "job_plugins:\n  maintenance:\n    ping_path: /api/v1/worker/ping\n")
+                    "job_plugins:\n  maintenance:\n    ping_path: /api/v1/worker/ping\n" +
+                    os.environ.get("BENCH_WORKER_YAML", ""))
         p = P.spawn([WORKER, "--config", cfg], f"{impl}-{kind}", env)
         cls = "Maintenance::Noop" if kind == "noop" else "Maintenance::ApiCall"
         ready = lambda: r("SCARD", "processes") == 1  # noqa: E731

@@ -273,7 +273,9 @@ on_end(builder_t *b)
     pnk_cfg_node_t *n = f->node;
 
     n->n = f->count;
-    n->vals = pnk_arena_calloc(b->a, f->count + 1, sizeof *n->vals);
+    n->vals = pnk_arena_calloc(
+        b->a, f->count + 1,
+        sizeof *n->vals); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     if (n->vals == NULL)
         return oom(b);
     if (n->kind == PNK_CFG_MAP) {
@@ -335,6 +337,10 @@ on_event(builder_t *b, const yaml_event_t *ev)
         return on_start(b, ev, PNK_CFG_MAP);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
+        if (b->depth == 0) { /* libyaml pairs every end with a start: never trust it blindly */
+            fail(b, line, "an end without a start");
+            return -1;
+        }
         return on_end(b);
     default:
         return 0;
@@ -349,7 +355,8 @@ pnk_config_tree_empty(pnk_arena_t *a)
         return NULL;
     n->kind = PNK_CFG_MAP;
     n->keys = pnk_arena_calloc(a, 1, sizeof *n->keys);
-    n->vals = pnk_arena_calloc(a, 1, sizeof *n->vals);
+    n->vals = pnk_arena_calloc(
+        a, 1, sizeof *n->vals); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     n->key_lines = pnk_arena_calloc(a, 1, sizeof *n->key_lines);
     return n->keys && n->vals && n->key_lines ? n : NULL;
 }

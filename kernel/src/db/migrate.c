@@ -156,7 +156,7 @@ read_file(pnk_arena_t *a, const char *owner, mfile_t *f, char *err, size_t errle
         (void)snprintf(err, errlen, "migration %s/%s: sha256 failed", owner, f->name);
         return PN_E_INTERNAL;
     }
-    for (unsigned i = 0; i < mdlen; i++)
+    for (size_t i = 0; i < mdlen; i++)
         (void)snprintf(f->sum + 2 * i, 3, "%02x", md[i]);
     return PN_OK;
 }
@@ -267,7 +267,8 @@ static int
 run_locked(pnk_db_conn_t *c, pnk_arena_t *a, mdir_t *dirs, size_t n, int *applied, char *err,
            size_t errlen)
 {
-    pn_rows_t **done = pnk_arena_calloc(a, n + 1, sizeof(*done));
+    pn_rows_t **done = pnk_arena_calloc(
+        a, n + 1, sizeof(*done)); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     char e[256];
     int rc;
 

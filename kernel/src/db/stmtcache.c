@@ -59,7 +59,9 @@ pnk_db_stmt_add(pnk_db_conn_t *c, const char *sql, int nparams, unsigned id)
     if (c->nstmts >= MAX_STMTS)
         return false;
     if (c->buckets == NULL) {
-        c->buckets = calloc(NBUCKETS, sizeof(*c->buckets));
+        c->buckets =
+            calloc(NBUCKETS,
+                   sizeof(*c->buckets)); /* NOLINT(bugprone-sizeof-expression): array of pointers */
         if (c->buckets == NULL)
             return false;
     }

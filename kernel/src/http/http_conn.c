@@ -55,14 +55,14 @@ format_peer(char *out, size_t n, const struct sockaddr *sa)
         const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
         inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
         port = ntohs(in->sin_port);
-        snprintf(out, n, "%s:%d", ip, port);
+        (void)snprintf(out, n, "%s:%d", ip, port);
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
         port = ntohs(in6->sin6_port);
-        snprintf(out, n, "[%s]:%d", ip, port);
+        (void)snprintf(out, n, "[%s]:%d", ip, port);
     } else {
-        snprintf(out, n, "unix");
+        (void)snprintf(out, n, "unix");
     }
 }
 

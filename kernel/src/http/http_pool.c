@@ -101,7 +101,8 @@ pnk_http_pool_new(struct event_base *base, int threads, size_t max_queue,
     if (p == NULL)
         return NULL;
     p->cap = max_queue ? max_queue : 1;
-    p->ring = calloc(p->cap, sizeof(p->ring[0]));
+    p->ring = calloc(
+        p->cap, sizeof(p->ring[0])); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     p->threads = calloc((size_t)threads, sizeof(p->threads[0]));
     p->done_ev = event_new(base, -1, 0, on_done, p);
     p->run = run;

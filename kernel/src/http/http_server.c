@@ -260,6 +260,7 @@ bound_port(evutil_socket_t fd)
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
 
+    memset(&ss, 0, sizeof ss); /* the analyzer cannot see getsockname() fill it */
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
         return -1;
     if (ss.ss_family == AF_INET)
@@ -277,28 +278,29 @@ pnk_http_server_new(const pnk_http_limits_t *limits, const pnk_http_app_t *app, 
     const char *why;
 
     if (app == NULL || app->handle == NULL) {
-        snprintf(err, errlen, "http: no handler");
+        (void)snprintf(err, errlen, "http: no handler");
         return NULL;
     }
     if ((why = check_limits(limits)) != NULL) {
-        snprintf(err, errlen, "http: %s", why);
+        (void)snprintf(err, errlen, "http: %s", why);
         return NULL;
     }
     const char *bind = limits->bind ? limits->bind : "127.0.0.1";
     if (make_addr(bind, limits->port, &ss, &sslen) != 0) {
-        snprintf(err, errlen, "http: bind address \"%s\" is not an IPv4 or IPv6 address", bind);
+        (void)snprintf(err, errlen, "http: bind address \"%s\" is not an IPv4 or IPv6 address",
+                       bind);
         return NULL;
     }
     pthread_once(&threads_once, use_threads);
     /* A peer that resets mid-write must cost us an EPIPE, not the process. */
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
 
     if ((s = calloc(1, sizeof(*s))) == NULL) {
-        snprintf(err, errlen, "http: out of memory");
+        (void)snprintf(err, errlen, "http: out of memory");
         return NULL;
     }
     s->lim = *limits;
-    snprintf(s->bind, sizeof s->bind, "%s", bind);
+    (void)snprintf(s->bind, sizeof s->bind, "%s", bind);
     s->lim.bind = s->bind;
     s->app = *app;
     s->head_tv = tv_of(limits->head_timeout);
@@ -308,15 +310,15 @@ pnk_http_server_new(const pnk_http_limits_t *limits, const pnk_http_app_t *app, 
     s->linger_tv = tv_of(LINGER_SECONDS);
 
     if ((s->base = event_base_new()) == NULL) {
-        snprintf(err, errlen, "http: cannot create event base");
+        (void)snprintf(err, errlen, "http: cannot create event base");
         goto fail;
     }
     s->listener = evconnlistener_new_bind(
         s->base, on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
         LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
     if (s->listener == NULL) {
-        snprintf(err, errlen, "http: cannot listen on %s:%d: %s", bind, limits->port,
-                 strerror(errno));
+        (void)snprintf(err, errlen, "http: cannot listen on %s:%d: %s", bind, limits->port,
+                       strerror(errno));
         goto fail;
     }
     evconnlistener_set_error_cb(s->listener, on_accept_error);
@@ -327,7 +329,7 @@ pnk_http_server_new(const pnk_http_limits_t *limits, const pnk_http_app_t *app, 
     s->pool = pnk_http_pool_new(s->base, limits->threads, (size_t)limits->max_queue,
                                 pnk_http_conn_run, pnk_http_conn_done, s);
     if (s->stop_ev == NULL || s->grace_ev == NULL || s->retry_ev == NULL || s->pool == NULL) {
-        snprintf(err, errlen, "http: cannot start handler threads");
+        (void)snprintf(err, errlen, "http: cannot start handler threads");
         goto fail;
     }
     return s;

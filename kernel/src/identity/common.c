@@ -97,7 +97,8 @@ static json_t *
 sorted_unique(const json_t *arr)
 {
     size_t n = json_array_size(arr);
-    json_t **v = calloc(n ? n : 1, sizeof *v);
+    json_t **v =
+        calloc(n ? n : 1, sizeof *v); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     json_t *out = json_array();
 
     if (!v || !out) {
@@ -107,6 +108,7 @@ sorted_unique(const json_t *arr)
     }
     for (size_t i = 0; i < n; i++)
         v[i] = json_array_get(arr, i);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): array of pointers */
     qsort(v, n, sizeof *v, cmp_json_str);
     for (size_t i = 0; i < n; i++)
         if (i == 0 || strcmp(json_string_value(v[i]), json_string_value(v[i - 1])) != 0)

@@ -112,11 +112,13 @@ static void
 sort_strings(json_t *arr)
 {
     size_t n = json_array_size(arr);
-    json_t **v = calloc(n ? n : 1, sizeof *v);
+    json_t **v =
+        calloc(n ? n : 1, sizeof *v); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     if (!v)
         return;
     for (size_t i = 0; i < n; i++)
         v[i] = json_incref(json_array_get(arr, i));
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): array of pointers */
     qsort(v, n, sizeof *v, cmp_json_str);
     json_array_clear(arr);
     for (size_t i = 0; i < n; i++)

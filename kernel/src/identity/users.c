@@ -402,7 +402,7 @@ pnk_identity_users_update(pn_req_t *req)
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *status = json_string_value(json_object_get(body, "status"));
     const char *ids_json = NULL;
-    target_t t;
+    target_t t = {0};
     long admins = 0;
     int rc;
 

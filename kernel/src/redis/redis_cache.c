@@ -61,9 +61,7 @@ pnk_cache_get(const char *key, char **val, size_t *len)
         return rc;
     if (r->type == REDIS_REPLY_NIL) {
         rc = PN_E_NOTFOUND;
-    } else if (r->type != REDIS_REPLY_STRING) {
-        rc = PN_E_INTERNAL;
-    } else if ((*val = malloc(r->len + 1))) {
+    } else if (r->type == REDIS_REPLY_STRING && (*val = malloc(r->len + 1))) {
         /* NUL-terminated as a convenience for text values. */
         memcpy(*val, r->str, r->len);
         (*val)[r->len] = '\0';

@@ -30,8 +30,8 @@ int pnk_redis_url_parse(const char *url, pnk_redis_endpoint_t *t, char *err, siz
 /* The configured target (valid between pnk_redis_init and pnk_redis_shutdown). */
 const pnk_redis_endpoint_t *pnk_redis_endpoint_get(pnk_redis_target_t which);
 
-/* A new connection to t, logged in and on its database; NULL with err. */
-redisContext *pnk_redis_connect(const pnk_redis_endpoint_t *t, char *err, size_t errlen);
+/* A new connection to ep, logged in and on its database; NULL with err. */
+redisContext *pnk_redis_connect(const pnk_redis_endpoint_t *ep, char *err, size_t errlen);
 
 /* Convert a reply; an error reply anywhere is PN_E_INTERNAL with its text in err. */
 int pnk_redis_reply_json(const redisReply *r, json_t **out, char *err, size_t errlen);

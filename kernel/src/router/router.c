@@ -297,7 +297,9 @@ pnk_router_add(pnk_router_t *r, const pn_route_t *route, const char *owner, void
         k->resp_schema = compile_schema(route->resp_schema, "resp_schema", why, sizeof why, &rc);
     if (rc == 0 && r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
-        pnk_entry_t **grown = realloc(r->entries, cap * sizeof *grown);
+        pnk_entry_t **grown = realloc(
+            r->entries,
+            cap * sizeof *grown); /* NOLINT(bugprone-sizeof-expression): array of pointers */
         if (grown) {
             r->entries = grown;
             r->cap = cap;

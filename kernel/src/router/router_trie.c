@@ -87,7 +87,9 @@ child(pnk_tnode_t *n, const pnk_entry_t *e, int i, bool create)
         return k;
     if (n->nkids == n->capkids) {
         size_t cap = n->capkids ? n->capkids * 2 : 4;
-        pnk_tnode_t **grown = realloc(n->kids, cap * sizeof *grown);
+        pnk_tnode_t **grown = realloc(
+            n->kids,
+            cap * sizeof *grown); /* NOLINT(bugprone-sizeof-expression): array of pointers */
         if (!grown)
             return NULL;
         n->kids = grown;
@@ -98,7 +100,9 @@ child(pnk_tnode_t *n, const pnk_entry_t *e, int i, bool create)
         return NULL;
     }
     k->litlen = len;
-    memmove(n->kids + pos + 1, n->kids + pos, (n->nkids - pos) * sizeof *n->kids);
+    memmove(n->kids + pos + 1, n->kids + pos,
+            (n->nkids - pos) *
+                sizeof *n->kids); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     n->kids[pos] = k;
     n->nkids++;
     return k;

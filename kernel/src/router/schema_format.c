@@ -94,7 +94,7 @@ check_email(const char *s, size_t n)
     const char *d = at + 1;
     size_t label = 0;
     for (size_t i = 0; i <= dn; i++) {
-        char c = i < dn ? d[i] : '.';
+        char c = (char)(i < dn ? d[i] : '.');
         if (c == '.') {
             if (label == 0 || label > 63 || d[i - 1] == '-')
                 return false;

@@ -159,8 +159,8 @@ list(pn_req_t *req, bool trash)
         return rc;
     long long total = atoll(pn_rows_value(rows, 0, 0));
     char lim[16], off[24];
-    snprintf(lim, sizeof lim, "%ld", per);
-    snprintf(off, sizeof off, "%lld", (long long)(page - 1) * per);
+    (void)snprintf(lim, sizeof lim, "%ld", per);
+    (void)snprintf(off, sizeof off, "%lld", (long long)(page - 1) * per);
     const char *pl = add_param(req, &q, lim);
     const char *po = add_param(req, &q, off);
     char *sql = pn_req_printf(req,

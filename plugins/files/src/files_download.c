@@ -88,7 +88,7 @@ files_serve(pn_req_t *req, const char *account_id, const char *storage_id, const
     pn_storage_t *st;
 
     (void)account_id;
-    snprintf(etag, sizeof etag, "\"%s\"", version_id);
+    (void)snprintf(etag, sizeof etag, "\"%s\"", version_id);
     files_disposition(active || disposition == NULL || strcmp(disposition, "inline") != 0
                           ? "attachment"
                           : "inline",
@@ -107,12 +107,12 @@ files_serve(pn_req_t *req, const char *account_id, const char *storage_id, const
         switch (files_range_parse(pn_req_header(req, "Range"), size, &off, &len)) {
         case FILES_RANGE_OK:
             status = 206;
-            snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)off,
-                     (unsigned long long)(off + len - 1), (unsigned long long)size);
+            (void)snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", (unsigned long long)off,
+                           (unsigned long long)(off + len - 1), (unsigned long long)size);
             pn_reply_header(req, "Content-Range", cr);
             break;
         case FILES_RANGE_UNSAT:
-            snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
+            (void)snprintf(cr, sizeof cr, "bytes */%llu", (unsigned long long)size);
             pn_reply_header(req, "Content-Range", cr);
             return pn_fail(req, PN_E_RANGE, "range not satisfiable");
         case FILES_RANGE_NONE:
@@ -158,8 +158,8 @@ files_serve(pn_req_t *req, const char *account_id, const char *storage_id, const
         return pn_fail(req, PN_E_UNAVAILABLE, "this server cannot stream remote objects");
     if (strlen(storage_key) >= sizeof d.key || (sid && strlen(sid) >= sizeof d.storage_id))
         return pn_fail(req, PN_E_INTERNAL, "storage key too long to stream");
-    snprintf(d.key, sizeof d.key, "%s", storage_key);
-    snprintf(d.storage_id, sizeof d.storage_id, "%s", sid ? sid : "");
+    (void)snprintf(d.key, sizeof d.key, "%s", storage_key);
+    (void)snprintf(d.storage_id, sizeof d.storage_id, "%s", sid ? sid : "");
     return pn_host_->reply_stream(req, status, content_type, remote_produce, &d, sizeof d);
 }
 

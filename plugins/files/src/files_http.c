@@ -107,7 +107,7 @@ files_disposition(const char *type, const char *name, char *out, size_t cap)
      * and percent signs (which some clients decode) become '_'. */
     for (const unsigned char *p = (const unsigned char *)name; *p && o + 2 < cap; p++)
         out[o++] =
-            (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '%') ? '_' : (char)*p;
+            (char)((*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '%') ? '_' : *p);
     n = snprintf(out + o, cap - o, "\"; filename*=UTF-8''");
     if (n < 0 || (size_t)n >= cap - o) {
         out[0] = '\0';
@@ -236,5 +236,5 @@ files_http_date(int64_t t, char out[32])
     struct tm tm;
 
     gmtime_r(&tt, &tm);
-    strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    (void)strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }

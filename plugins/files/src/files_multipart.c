@@ -163,7 +163,7 @@ static int
 fail(files_mp_t *p, const char *why)
 {
     if (p->state != ST_ERROR)
-        snprintf(p->err, sizeof p->err, "%s", why);
+        (void)snprintf(p->err, sizeof p->err, "%s", why);
     p->state = ST_ERROR;
     return -1;
 }

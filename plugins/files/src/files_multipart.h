@@ -41,7 +41,7 @@ typedef struct files_mp files_mp_t;
 /* Copy the boundary parameter of a multipart/form-data Content-Type into out. 0, or -1 when
  * the header is not multipart/form-data with a valid boundary (1..70 chars of RFC 2046's set,
  * not ending in a space). */
-int files_mp_boundary(const char *content_type, char out[FILES_MP_MAX_BOUNDARY + 1]);
+int files_mp_boundary(const char *ct, char out[FILES_MP_MAX_BOUNDARY + 1]);
 
 /* A parser for one body; NULL when out of memory or the boundary is invalid. */
 files_mp_t *files_mp_new(const char *boundary, const files_mp_callbacks_t *cb, void *ud);

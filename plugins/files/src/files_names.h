@@ -26,7 +26,7 @@ bool files_is_uuid(const char *s);
 int files_tag_name(const char *in, char out[101]);
 
 /* image, video, audio, document, archive, code, data or other. */
-const char *files_type_of(const char *content_type);
+const char *files_type_of(const char *ct);
 
 /* HTML, SVG, XML, JavaScript and the like: content a browser would execute. Always served as
  * an attachment under a sandbox CSP. */

@@ -22,7 +22,7 @@ reconcile(pn_req_t *req, const pn_jobs_reconcile_t *rc, int *pushed)
     *pushed = 0;
     if (rc == NULL || rc->size < offsetof(pn_jobs_reconcile_t, held) + sizeof rc->held)
         return pn_fail(req, PN_E_INTERNAL, "reconciler: queues plugin too old");
-    snprintf(age, sizeof age, "%lld", (long long)(rc->min_age_s > 0 ? rc->min_age_s : 0));
+    (void)snprintf(age, sizeof age, "%lld", (long long)(rc->min_age_s > 0 ? rc->min_age_s : 0));
     /* Every account's rows: a service request has none of its own (see the contract). */
     err = pn_db_query(req, &rows,
                       "SELECT id, job_class FROM file_processing_jobs WHERE status = 'pending' "

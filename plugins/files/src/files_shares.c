@@ -62,9 +62,9 @@ files_h_share_create(pn_req_t *req)
         return pn_fail(req, PN_E_INVALID, "invalid expiry");
     }
     if (ein)
-        snprintf(exp_in, sizeof exp_in, "%lld", (long long)json_integer_value(ein));
+        (void)snprintf(exp_in, sizeof exp_in, "%lld", (long long)json_integer_value(ein));
     if (md)
-        snprintf(maxd, sizeof maxd, "%lld", (long long)json_integer_value(md));
+        (void)snprintf(maxd, sizeof maxd, "%lld", (long long)json_integer_value(md));
     if (pw && (rc = hash_password(req, pw, &pwhash)) != PN_OK)
         return rc;
     if (files_random_token(token) != 0)
@@ -188,7 +188,7 @@ attempt(pn_req_t *req, const char *key, int64_t limit)
     json_t *r = NULL;
     int rc;
 
-    snprintf(win, sizeof win, "%lld", (long long)files_cfg.share_pw_window_s);
+    (void)snprintf(win, sizeof win, "%lld", (long long)files_cfg.share_pw_window_s);
     const char *set[] = {"SET", key, "0", "EX", win, "NX"};
     if ((rc = DB->redis_command(req, 6, set, NULL, NULL)) != PN_OK)
         return rc;

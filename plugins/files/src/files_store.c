@@ -44,9 +44,9 @@ files_reserve(pn_req_t *req, const files_write_t *w)
     const char *optstr = opts ? DB->req_strdup(req, opts) : "{}";
 
     free(opts);
-    snprintf(size, sizeof size, "%llu", (unsigned long long)w->size);
-    snprintf(quota, sizeof quota, "%lld", (long long)files_cfg.account_quota_bytes);
-    snprintf(expires, sizeof expires, "%lld", (long long)w->expires_in_s);
+    (void)snprintf(size, sizeof size, "%llu", (unsigned long long)w->size);
+    (void)snprintf(quota, sizeof quota, "%lld", (long long)files_cfg.account_quota_bytes);
+    (void)snprintf(expires, sizeof expires, "%lld", (long long)w->expires_in_s);
     if ((rc = DB->db_begin(req)) != PN_OK)
         return rc;
     rc = pn_db_query(req, NULL,
@@ -201,7 +201,7 @@ files_commit(pn_req_t *req, const files_write_t *w, const files_meta_t *m, json_
     *jobs_out = NULL;
     if (jobs == NULL)
         return pn_fail(req, PN_E_INTERNAL, "out of memory");
-    snprintf(size, sizeof size, "%llu", (unsigned long long)w->size);
+    (void)snprintf(size, sizeof size, "%llu", (unsigned long long)w->size);
     if ((rc = DB->db_begin(req)) != PN_OK)
         goto fail;
     rc = pn_db_query(req, &rows,
@@ -347,7 +347,7 @@ sniff_segments(const files_seg_t *segs, size_t nsegs, uint64_t total, char *out,
         memcpy(head + n, segs[i].p, k);
         n += k;
     }
-    snprintf(out, cap, "%s", files_sniff(head, n, (uint64_t)n == total));
+    (void)snprintf(out, cap, "%s", files_sniff(head, n, (uint64_t)n == total));
 }
 
 int
@@ -395,7 +395,7 @@ files_store_upload(pn_req_t *req, const files_upload_in_t *in)
     DB->uuid_v7(upload_id);
     DB->uuid_v7(version_id);
     if (in->target_file_id)
-        snprintf(file_id, sizeof file_id, "%s", in->target_file_id);
+        (void)snprintf(file_id, sizeof file_id, "%s", in->target_file_id);
     else
         DB->uuid_v7(file_id);
     files_write_t w = {
@@ -502,7 +502,7 @@ files_blob_drain(pn_req_t *req, const char *account_id, int limit, int *removed)
     int rc;
 
     *removed = 0;
-    snprintf(lim, sizeof lim, "%d", limit);
+    (void)snprintf(lim, sizeof lim, "%d", limit);
     rc = pn_db_query(req, &rows,
                      "SELECT id, account_id, storage_id, storage_key FROM file_blob_deletions "
                      "WHERE ($1::uuid IS NULL OR account_id = $1) ORDER BY id LIMIT $2::integer",

@@ -37,7 +37,7 @@ tus_headers(pn_req_t *req)
 {
     char max[24];
 
-    snprintf(max, sizeof max, "%lld", (long long)files_cfg.max_file_size);
+    (void)snprintf(max, sizeof max, "%lld", (long long)files_cfg.max_file_size);
     pn_reply_header(req, "Tus-Resumable", "1.0.0");
     pn_reply_header(req, "Tus-Version", "1.0.0");
     pn_reply_header(req, "Tus-Extension", "creation,termination,expiration");
@@ -190,7 +190,7 @@ files_h_tus_create(pn_req_t *req)
     DB->uuid_v7(upload_id);
     DB->uuid_v7(version_id);
     if (target)
-        snprintf(file_id, sizeof file_id, "%s", target);
+        (void)snprintf(file_id, sizeof file_id, "%s", target);
     else
         DB->uuid_v7(file_id);
     files_write_t w = {
@@ -259,7 +259,7 @@ read_boot_id(void)
     if (fgets(boot_buf, sizeof boot_buf, f) == NULL)
         boot_buf[0] = '\0';
     boot_buf[strcspn(boot_buf, "\n")] = '\0';
-    fclose(f);
+    (void)fclose(f);
 }
 
 /* This boot's id, or "" when unknown (then every chunk is synced before it is recorded). */
@@ -603,7 +603,7 @@ finalize(pn_req_t *req, json_t *up)
         return rc;
     }
     files_sha256_final(a.h, sha);
-    snprintf(ctype, sizeof ctype, "%s", files_sniff(a.head, a.headlen, a.total == a.headlen));
+    (void)snprintf(ctype, sizeof ctype, "%s", files_sniff(a.head, a.headlen, a.total == a.headlen));
     files_write_t w = {
         .account_id = files_str(up, "account_id"),
         .user_id = files_str(up, "user_id"),
@@ -740,7 +740,7 @@ files_h_tus_patch(pn_req_t *req)
         }
         cur += len;
         json_object_set_new(up, "upload_offset", json_integer((json_int_t)cur));
-        json_object_set_new(up, "chunk_count", json_integer((json_int_t)(chunks + 1)));
+        json_object_set_new(up, "chunk_count", json_integer((json_int_t)chunks + 1));
     }
     if ((rc = DB->db_commit(req)) != PN_OK)
         return rc;

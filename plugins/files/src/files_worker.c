@@ -341,7 +341,7 @@ sweep_trash(pn_req_t *req, int *n)
     char days[24];
 
     *n = 0;
-    snprintf(days, sizeof days, "%lld", (long long)files_cfg.trash_days);
+    (void)snprintf(days, sizeof days, "%lld", (long long)files_cfg.trash_days);
     int rc = pn_db_query(req, &rows,
                          "SELECT id, account_id FROM file_objects WHERE deleted_at IS NOT NULL "
                          "AND deleted_at < now() - make_interval(days => $1::integer) "
@@ -371,7 +371,7 @@ requeue(pn_req_t *req, int *n)
     char secs[24];
 
     *n = 0;
-    snprintf(secs, sizeof secs, "%lld", (long long)files_cfg.job_requeue_s);
+    (void)snprintf(secs, sizeof secs, "%lld", (long long)files_cfg.job_requeue_s);
     int rc = pn_db_query(req, &rows,
                          "SELECT id, job_class FROM file_processing_jobs WHERE status = 'pending' "
                          "AND ((enqueued_at IS NULL AND created_at < now() - interval '1 minute') "

@@ -49,11 +49,14 @@ q_queues_list(pn_req_t *req)
     if (rc != PN_OK || (rc = Q_CMD(req, &r, "EVAL", lua_queues, "0")) != PN_OK)
         return rc;
     size_t n = json_array_size(r);
-    json_t **rows = pn_req_alloc(req, (n ? n : 1) * sizeof *rows);
+    json_t **rows = pn_req_alloc(
+        req,
+        (n ? n : 1) * sizeof *rows); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     if (!rows)
         return pn_fail(req, PN_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++)
         rows[i] = json_array_get(r, i);
+    /* NOLINTNEXTLINE(bugprone-sizeof-expression): array of pointers */
     qsort(rows, n, sizeof *rows, cmp_name);
     double now = q_now();
     json_t *out = json_array();
@@ -108,11 +111,11 @@ q_queue_jobs(pn_req_t *req)
     int64_t total = q_int(len), off = (page - 1) * per;
     char a[32], b[32];
     if (newest) {
-        snprintf(a, sizeof a, "%lld", (long long)off);
-        snprintf(b, sizeof b, "%lld", (long long)(off + per - 1));
+        (void)snprintf(a, sizeof a, "%lld", (long long)off);
+        (void)snprintf(b, sizeof b, "%lld", (long long)(off + per - 1));
     } else {
-        snprintf(a, sizeof a, "%lld", (long long)-(off + per));
-        snprintf(b, sizeof b, "%lld", (long long)-(off + 1));
+        (void)snprintf(a, sizeof a, "%lld", (long long)-(off + per));
+        (void)snprintf(b, sizeof b, "%lld", (long long)-(off + 1));
     }
     if ((rc = Q_CMD(req, &items, "LRANGE", key, a, b)) != PN_OK)
         return rc;
@@ -173,8 +176,8 @@ q_set_list(pn_req_t *req)
         return rc;
     int64_t off = (page - 1) * per;
     char a[32], b[32];
-    snprintf(a, sizeof a, "%lld", (long long)off);
-    snprintf(b, sizeof b, "%lld", (long long)(off + per - 1));
+    (void)snprintf(a, sizeof a, "%lld", (long long)off);
+    (void)snprintf(b, sizeof b, "%lld", (long long)(off + per - 1));
     if ((rc = Q_CMD(req, &items, asc ? "ZRANGE" : "ZREVRANGE", key, a, b, "WITHSCORES")) != PN_OK)
         return rc;
     json_t *out = json_array();

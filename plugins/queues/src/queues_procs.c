@@ -92,12 +92,13 @@ q_processes(pn_req_t *req)
             json_array_append_new(out, p);
     }
     size_t n = json_array_size(out);
-    json_t **v = pn_req_alloc(req, (n ? n : 1) * sizeof *v);
+    json_t **v = pn_req_alloc(
+        req, (n ? n : 1) * sizeof *v); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     if (!v)
         return pn_fail(req, PN_E_INTERNAL, "out of memory");
     for (size_t i = 0; i < n; i++)
         v[i] = json_incref(json_array_get(out, i));
-    qsort(v, n, sizeof *v, cmp_id);
+    qsort(v, n, sizeof *v, cmp_id); /* NOLINT(bugprone-sizeof-expression): array of pointers */
     json_t *sorted = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(sorted, v[i]);
@@ -145,7 +146,7 @@ add_counters(json_t *classes, const json_t *flat)
         if (!dot || dot == k)
             continue;
         char cls[256];
-        snprintf(cls, sizeof cls, "%.*s", (int)(dot - k) < 255 ? (int)(dot - k) : 255, k);
+        (void)snprintf(cls, sizeof cls, "%.*s", (int)(dot - k) < 255 ? (int)(dot - k) : 255, k);
         json_object_set_new(json_object_get(class_entry(classes, cls), "counters"), dot + 1,
                             json_integer((json_int_t)q_int(json_array_get(flat, i + 1))));
     }
@@ -212,7 +213,7 @@ q_stats(pn_req_t *req)
         time_t t = now - (time_t)i * 86400;
         struct tm tm;
         gmtime_r(&t, &tm);
-        strftime(dates[i], sizeof dates[i], "%Y-%m-%d", &tm);
+        (void)strftime(dates[i], sizeof dates[i], "%Y-%m-%d", &tm);
         argv[3 + i] = dates[i];
     }
     json_t *r;

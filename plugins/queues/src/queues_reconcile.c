@@ -84,7 +84,7 @@ static void
 set_put(held_t *h, const char *k)
 {
     size_t i = fnv(k) & (h->cap - 1);
-    while (h->slot[i] && strcmp(h->slot[i], k))
+    while (h->slot[i] && strcmp(h->slot[i], k) != 0)
         i = (i + 1) & (h->cap - 1);
     h->slot[i] = k;
 }
@@ -95,7 +95,7 @@ build(held_t *h, pn_req_t *req)
     if (h->built)
         return PN_OK;
     char max[32];
-    snprintf(max, sizeof max, "%lld", (long long)q_reconcile_max_jobs);
+    (void)snprintf(max, sizeof max, "%lld", (long long)q_reconcile_max_jobs);
     json_t *r;
     int rc = Q_CMD(req, &r, "EVAL", lua_snapshot, "0", max);
     if (rc != PN_OK)
@@ -166,8 +166,8 @@ q_reconcile(pn_req_t *req)
         size_t n = strcspn(p, ", ");
         if (n > 0 && n < 64) {
             char name[64], svc[96];
-            snprintf(name, sizeof name, "%.*s", (int)n, p);
-            snprintf(svc, sizeof svc, PN_JOBS_RECONCILER_PREFIX "%s", name);
+            (void)snprintf(name, sizeof name, "%.*s", (int)n, p);
+            (void)snprintf(svc, sizeof svc, PN_JOBS_RECONCILER_PREFIX "%s", name);
             const pn_jobs_reconciler_t *vt =
                 pn_host_->service_get(pn_ctx_, svc, PN_JOBS_RECONCILER_VERSION);
             if (vt &&

@@ -63,7 +63,7 @@ get(pnw_breakers_t *b, const char *name)
         return NULL;
     target_t *t = &b->t[b->n++];
     memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
+    (void)snprintf(t->name, sizeof t->name, "%s", name);
     return t;
 }
 

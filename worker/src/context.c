@@ -56,7 +56,7 @@ h_log(pn_job_t *job, pn_job_log_level_t level, const char *fmt, ...)
     if (!pnw_log_enabled((pnw_level_t)level))
         return;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    (void)vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (job)
         pnw_log((pnw_level_t)level, "job", "class=%s jid=%s attempt=%d %s", job->cls->c.name,
@@ -90,7 +90,7 @@ h_fail(pn_job_t *job, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(job->msg, job->msglen, fmt, ap);
+    (void)vsnprintf(job->msg, job->msglen, fmt, ap);
     va_end(ap);
 }
 
@@ -111,7 +111,7 @@ call(pn_job_t *job, pnw_api_req_t *rq, const char *idem_key, pn_job_response_t *
         job->mutating++;
         if (!idem_key) {
             /* Stable across attempts: same jid, same order of calls. */
-            snprintf(key, sizeof key, "%s:%d", job->jid, job->mutating);
+            (void)snprintf(key, sizeof key, "%s:%d", job->jid, job->mutating);
             idem_key = key;
         }
         rq->idem_key = idem_key;
@@ -120,6 +120,8 @@ call(pn_job_t *job, pnw_api_req_t *rq, const char *idem_key, pn_job_response_t *
     json_t *reply = NULL;
     int rc = pnw_rt.local ? pnw_local_call(rq, &status, &reply, why, sizeof why)
                           : pnw_api_call(pnw_rt.api, rq, &status, &reply, why, sizeof why);
+    if (rq->idem_key == key)
+        rq->idem_key = NULL; /* key[] ends with this call; rq belongs to the caller */
     if (res) {
         res->status = status;
         res->body = reply;
@@ -128,7 +130,7 @@ call(pn_job_t *job, pnw_api_req_t *rq, const char *idem_key, pn_job_response_t *
     }
     if (rc != 0) {
         job->api_failed = true;
-        snprintf(job->msg, job->msglen, "%s", why);
+        (void)snprintf(job->msg, job->msglen, "%s", why);
         pnw_log(PNW_WARN, "api", "class=%s jid=%s %s", job->cls->c.name, job->jid, why);
     }
     return rc;
@@ -148,7 +150,7 @@ refuse(pn_job_t *job, pn_job_response_t *res, const char *what, const char *file
 {
     if (res)
         *res = (pn_job_response_t){0};
-    snprintf(job->msg, job->msglen, "%s: %s", what, file ? file : "(null)");
+    (void)snprintf(job->msg, job->msglen, "%s: %s", what, file ? file : "(null)");
     pnw_log(PNW_WARN, "api", "class=%s jid=%s %s: %s", job->cls->c.name, job->jid, what,
             file ? file : "(null)");
     return -1;
@@ -182,7 +184,7 @@ h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t 
         (size_t)(slash - dest_file) >= sizeof dir)
         return refuse(job, res, "api_download: not a file path inside the job's workdir",
                       dest_file);
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - dest_file), dest_file);
+    (void)snprintf(dir, sizeof dir, "%.*s", (int)(slash - dest_file), dest_file);
     char rdir[PATH_MAX];
     if (!realpath(dir[0] ? dir : "/", rdir) ||
         snprintf(real, sizeof real, "%s/%s", rdir, base) >= (int)sizeof real ||
@@ -236,17 +238,20 @@ h_api_upload(pn_job_t *job, const char *path, const char *src_file, const char *
     return rc;
 }
 
-static void
+/* -1 when the key does not fit: a cut key could match another one. */
+static int
 idem_key(char *out, size_t n, pn_job_t *job, const char *key)
 {
-    snprintf(out, n, "pn:idem:%s:%s", job->cls->c.name, key);
+    int k = snprintf(out, n, "pn:idem:%s:%s", job->cls->c.name, key);
+    return k >= 0 && (size_t)k < n ? 0 : -1;
 }
 
 static int
 h_processed(pn_job_t *job, const char *key)
 {
     char k[512];
-    idem_key(k, sizeof k, job, key);
+    if (idem_key(k, sizeof k, job, key) != 0)
+        return -1;
     if (pnw_rt.local)
         return pnw_local_processed(k);
     redisReply *r = pnw_redis_cmdf(redis_conn(), "EXISTS %s", k);
@@ -260,7 +265,8 @@ static int
 h_mark_processed(pn_job_t *job, const char *key, int ttl_s)
 {
     char k[512];
-    idem_key(k, sizeof k, job, key);
+    if (idem_key(k, sizeof k, job, key) != 0)
+        return -1;
     if (pnw_rt.local)
         return pnw_local_mark(k);
     redisReply *r = pnw_redis_cmdf(redis_conn(), "SET %s 1 EX %d", k, ttl_s > 0 ? ttl_s : 86400);
@@ -274,7 +280,7 @@ static void
 h_count(pn_job_t *job, const char *name, long delta)
 {
     char k[256];
-    snprintf(k, sizeof k, "%s.%s", job->cls->c.name, name);
+    (void)snprintf(k, sizeof k, "%s.%s", job->cls->c.name, name);
     if (pnw_rt.track)
         pnw_track_count(pnw_rt.track, k, delta);
 }
@@ -283,10 +289,10 @@ static void
 h_timing(pn_job_t *job, const char *name, double ms)
 {
     char k[256];
-    snprintf(k, sizeof k, "%s.%s.ms", job->cls->c.name, name);
+    (void)snprintf(k, sizeof k, "%s.%s.ms", job->cls->c.name, name);
     if (pnw_rt.track) {
         pnw_track_count(pnw_rt.track, k, (long)ms);
-        snprintf(k, sizeof k, "%s.%s.count", job->cls->c.name, name);
+        (void)snprintf(k, sizeof k, "%s.%s.count", job->cls->c.name, name);
         pnw_track_count(pnw_rt.track, k, 1);
     }
 }
@@ -297,12 +303,13 @@ h_workdir(pn_job_t *job)
     if (job->workdir)
         return job->workdir;
     char tmpl[4096];
-    snprintf(tmpl, sizeof tmpl, "%s/pn-job-%.24s-XXXXXX", pnw_rt.cfg->tmp_dir, job->jid);
+    int n = snprintf(tmpl, sizeof tmpl, "%s/pn-job-%.24s-XXXXXX", pnw_rt.cfg->tmp_dir, job->jid);
+    bool fits = n >= 0 && (size_t)n < sizeof tmpl;
     /* jids are ours to trust only after a check: keep the name to safe characters. */
-    for (char *p = tmpl + strlen(pnw_rt.cfg->tmp_dir) + 1; *p; p++)
+    for (char *p = tmpl + strlen(pnw_rt.cfg->tmp_dir) + 1; fits && *p; p++)
         if (*p == '/' || *p == '.')
             *p = '_';
-    if (!mkdtemp(tmpl)) {
+    if (!fits || !mkdtemp(tmpl)) {
         pnw_log(PNW_ERROR, "job", "class=%s jid=%s cannot create a working directory in %s",
                 job->cls->c.name, job->jid, pnw_rt.cfg->tmp_dir);
         return NULL;
@@ -390,7 +397,7 @@ pnw_job_execute(const pnw_class_t *c, pnw_payload_t *p, int attempt, char *msg, 
     msg[0] = '\0';
     int rc = c->c.execute(&job, p->args);
     if (rc < PN_JOB_OK || rc > PN_JOB_DEAD) {
-        snprintf(msg, msglen, "execute returned %d, not a pn_job_result_t", rc);
+        (void)snprintf(msg, msglen, "execute returned %d, not a pn_job_result_t", rc);
         rc = PN_JOB_ERROR;
     }
     if (job.workdir) {
@@ -401,7 +408,7 @@ pnw_job_execute(const pnw_class_t *c, pnw_payload_t *p, int attempt, char *msg, 
     }
     *api_failed = job.api_failed;
     if (rc != PN_JOB_OK && !msg[0])
-        snprintf(msg, msglen, "%s returned %s without a reason", c->c.name,
-                 rc == PN_JOB_DEAD ? "PN_JOB_DEAD" : "an error");
+        (void)snprintf(msg, msglen, "%s returned %s without a reason", c->c.name,
+                       rc == PN_JOB_DEAD ? "PN_JOB_DEAD" : "an error");
     return rc;
 }

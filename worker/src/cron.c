@@ -66,11 +66,12 @@ field(const char *text, int f, uint64_t *bits, bool *any, char *err, size_t errl
                 b = hi[f]; /* "5/15" means 5-max/15 */
         }
         if (a < lo[f] || a > hi[f] || b < lo[f] || b > hi[f] || a > b) {
-            snprintf(err, errlen, "field %d (%s): %d-%d is outside %d-%d", f + 1, fnames[f], a, b,
-                     lo[f], hi[f]);
+            (void)snprintf(err, errlen, "field %d (%s): %d-%d is outside %d-%d", f + 1, fnames[f],
+                           a, b, lo[f], hi[f]);
             return -1;
         }
         for (int v = a; v <= b; v += step)
+            /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult): v >= lo[f] >= 0 */
             *bits |= 1ull << (f == 4 && v == 7 ? 0 : v);
         if (*s == ',') {
             s++;
@@ -97,15 +98,15 @@ pnw_cron_parse(const char *expr, pnw_cron_t *out, char *err, size_t errlen)
         if (strcmp(expr, macros[i].name) == 0)
             expr = macros[i].exp;
     if (expr[0] == '@') {
-        snprintf(err, errlen, "unknown macro %s", expr);
+        (void)snprintf(err, errlen, "unknown macro %s", expr);
         return -1;
     }
     char buf[256];
     if (strlen(expr) >= sizeof buf) {
-        snprintf(err, errlen, "expression too long");
+        (void)snprintf(err, errlen, "expression too long");
         return -1;
     }
-    snprintf(buf, sizeof buf, "%s", expr);
+    (void)snprintf(buf, sizeof buf, "%s", expr);
     char *save = NULL, *tok[6];
     int n = 0;
     for (char *t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
@@ -116,7 +117,8 @@ pnw_cron_parse(const char *expr, pnw_cron_t *out, char *err, size_t errlen)
         tok[n++] = t;
     }
     if (n != 5) {
-        snprintf(err, errlen, "need five fields (minute hour day-of-month month day-of-week)");
+        (void)snprintf(err, errlen,
+                       "need five fields (minute hour day-of-month month day-of-week)");
         return -1;
     }
     uint64_t bits[5];

@@ -27,7 +27,7 @@ rss_kb(void)
     if (f) {
         if (fscanf(f, "%lu %lu", &size, &res) != 2)
             res = 0;
-        fclose(f);
+        (void)fclose(f);
     }
     return (long)(res * (unsigned long)sysconf(_SC_PAGESIZE) / 1024);
 }
@@ -75,7 +75,7 @@ static void
 pull_disabled(pnw_redis_t *r)
 {
     char now[32];
-    snprintf(now, sizeof now, "%.3f", pnw_now());
+    (void)snprintf(now, sizeof now, "%.3f", pnw_now());
     redisReply *rep =
         pnw_redis_cmdf(r, "ZRANGEBYSCORE pn:disabled %s +inf WITHSCORES LIMIT 0 1000", now);
     for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2) {
@@ -107,7 +107,7 @@ publish(pnw_redis_t *r)
         names[i] = pnw_rt.reg.classes[i].c.name;
     json_t *runs = names ? pnw_track_runs_json(pnw_rt.track, names) : NULL;
     free(names);
-    snprintf(key, sizeof key, "pn:runs:%s", pnw_rt.identity);
+    (void)snprintf(key, sizeof key, "pn:runs:%s", pnw_rt.identity);
     const char *k;
     json_t *v;
     json_object_foreach(runs, k, v) put_json(r, "HSET", key, k, json_incref(v));
@@ -115,7 +115,7 @@ publish(pnw_redis_t *r)
     redisReply *rep = pnw_redis_cmdf(r, "EXPIRE %s 60", key);
     if (rep)
         freeReplyObject(rep);
-    snprintf(key, sizeof key, "pn:state:%s", pnw_rt.identity);
+    (void)snprintf(key, sizeof key, "pn:state:%s", pnw_rt.identity);
     json_t *st = json_object();
     json_object_set_new(st, "disabled", pnw_track_disabled_json(pnw_rt.track, now));
     json_object_set_new(st, "breakers", pnw_breakers_json(pnw_rt.breakers, now));
@@ -146,7 +146,7 @@ check_restart(pnw_redis_t *r)
     if (at) {
         char id[48];
         size_t n = strcspn(at + 7, "\r\n");
-        snprintf(id, sizeof id, "%.*s", (int)(n < sizeof id - 1 ? n : sizeof id - 1), at + 7);
+        (void)snprintf(id, sizeof id, "%.*s", (int)(n < sizeof id - 1 ? n : sizeof id - 1), at + 7);
         if (redis_run_id[0] && strcmp(id, redis_run_id) != 0) {
             pnw_log(PNW_WARN, "heartbeat",
                     "redis restarted (run_id changed): re-syncing our working lists");
@@ -165,8 +165,8 @@ heartbeat(pnw_redis_t *r)
     const pnw_config_t *c = pnw_rt.cfg;
     const char *id = pnw_rt.identity;
     char alive[256], ttl[32], wkey[256], sig[256];
-    snprintf(alive, sizeof alive, "pn:alive:%s", id);
-    snprintf(ttl, sizeof ttl, "%ld", (long)(c->heartbeat_ttl * 1000));
+    (void)snprintf(alive, sizeof alive, "pn:alive:%s", id);
+    (void)snprintf(ttl, sizeof ttl, "%ld", (long)(c->heartbeat_ttl * 1000));
     double t0 = pnw_now();
     const char *setv[] = {"SET", alive, "1", "PX", ttl, "GET"};
     redisReply *rep = pnw_redis_cmd(r, 6, setv, NULL);
@@ -187,7 +187,7 @@ heartbeat(pnw_redis_t *r)
     int busy = pnw_rt.running;
     pthread_mutex_unlock(&pnw_rt.mu);
     char beat[32];
-    snprintf(beat, sizeof beat, "%.6f", pnw_now());
+    (void)snprintf(beat, sizeof beat, "%.6f", pnw_now());
     rep = pnw_redis_cmdf(r, "SADD processes %s", id);
     if (rep)
         freeReplyObject(rep);
@@ -204,7 +204,7 @@ heartbeat(pnw_redis_t *r)
     if (rep)
         freeReplyObject(rep);
     /* Running jobs, Sidekiq's <identity>:workers. */
-    snprintf(wkey, sizeof wkey, "%s:workers", id);
+    (void)snprintf(wkey, sizeof wkey, "%s:workers", id);
     char **tids, **vals;
     int n = pnw_pool_running(&tids, &vals);
     rep = pnw_redis_cmdf(r, "DEL %s", wkey);
@@ -225,7 +225,7 @@ heartbeat(pnw_redis_t *r)
             freeReplyObject(rep);
     }
     /* Signals sent through Redis (Sidekiq's API: Sidekiq::Process#quiet! and #stop!). */
-    snprintf(sig, sizeof sig, "%s-signals", id);
+    (void)snprintf(sig, sizeof sig, "%s-signals", id);
     for (int i = 0; i < 10; i++) {
         rep = pnw_redis_cmdf(r, "RPOP %s", sig);
         if (!rep || rep->type != REDIS_REPLY_STRING) {
@@ -251,7 +251,7 @@ static void
 poll_due(pnw_redis_t *r)
 {
     char now[32];
-    snprintf(now, sizeof now, "%.6f", pnw_rt.clock->now(pnw_rt.clock->ud));
+    (void)snprintf(now, sizeof now, "%.6f", pnw_rt.clock->now(pnw_rt.clock->ud));
     for (int i = 0; i < 50; i++) {
         const char *argv[] = {now, "100"};
         redisReply *rep = pnw_redis_eval(r, &pnw_script_poll, 0, 2, argv, NULL);
@@ -283,10 +283,10 @@ handle_orphan(pnw_redis_t *r, const char *q, const char *raw, size_t len)
         int limit = pnw_retry_limit(p.retry, c ? c->c.retry : 0);
         int crashes = p.orphaned + 1;
         if (crashes > limit) {
-            snprintf(why, sizeof why,
-                     "the worker process died while running this job %d "
-                     "time%s (crash or kill); not retried again",
-                     crashes, crashes > 1 ? "s" : "");
+            (void)snprintf(why, sizeof why,
+                           "the worker process died while running this job %d "
+                           "time%s (crash or kill); not retried again",
+                           crashes, crashes > 1 ? "s" : "");
             newp = pnw_payload_failed(&p, "PnWorkerCrash", why, now, p.retry_count + 1);
             action = "d";
             pnw_log(PNW_WARN, "reaper", "class=%s jid=%s dead: %s", p.job_class, p.jid, why);
@@ -300,9 +300,9 @@ handle_orphan(pnw_redis_t *r, const char *q, const char *raw, size_t len)
     if (!newp)
         return -1;
     char nows[32], dmax[16], dcut[32];
-    snprintf(nows, sizeof nows, "%.6f", now);
-    snprintf(dmax, sizeof dmax, "%d", pnw_rt.cfg->dead_max);
-    snprintf(dcut, sizeof dcut, "%.6f", now - pnw_rt.cfg->dead_days * 86400.0);
+    (void)snprintf(nows, sizeof nows, "%.6f", now);
+    (void)snprintf(dmax, sizeof dmax, "%d", pnw_rt.cfg->dead_max);
+    (void)snprintf(dcut, sizeof dcut, "%.6f", now - pnw_rt.cfg->dead_days * 86400.0);
     const char *argv[] = {q, raw, action, newp, nows, dmax, dcut};
     size_t lens[] = {strlen(q), len, 1, strlen(newp), strlen(nows), strlen(dmax), strlen(dcut)};
     redisReply *rep = pnw_redis_eval(r, &pnw_script_orphan, 0, 7, argv, lens);
@@ -334,7 +334,9 @@ reap(pnw_redis_t *r)
     }
     for (size_t i = 0; i < rep->elements; i++) {
         char key[128];
-        snprintf(key, sizeof key, "pn:orphans:%s", rep->element[i]->str);
+        int kn = snprintf(key, sizeof key, "pn:orphans:%s", rep->element[i]->str);
+        if (kn < 0 || (size_t)kn >= sizeof key)
+            continue; /* not one of ours: queue names have at most 64 characters */
         for (int k = 0; k < 10000; k++) {
             redisReply *o = pnw_redis_cmdf(r, "LINDEX %s -1", key);
             if (!o || o->type != REDIS_REPLY_STRING) {
@@ -375,8 +377,8 @@ fire_crons(pnw_redis_t *r)
             char jid[25], key[300];
             if (pnw_random(rnd, sizeof rnd) != 0)
                 continue;
-            for (int b = 0; b < 12; b++)
-                snprintf(jid + 2 * b, 3, "%02x", rnd[b]);
+            for (size_t b = 0; b < 12; b++)
+                (void)snprintf(jid + 2 * b, 3, "%02x", rnd[b]);
             double now = pnw_now();
             json_t *args = json_loads(s->args_json, JSON_DECODE_ANY, NULL);
             json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:s, s:f, s:f, s:s}", "retry",
@@ -389,7 +391,12 @@ fire_crons(pnw_redis_t *r)
             json_decref(o);
             if (!payload)
                 continue;
-            snprintf(key, sizeof key, "pn:cron:%s:%ld", s->name, m);
+            int kn = snprintf(key, sizeof key, "pn:cron:%s:%ld", s->name, m);
+            if (kn < 0 || (size_t)kn >= sizeof key) { /* a cut key could merge two schedules */
+                pnw_log(PNW_WARN, "cron", "schedule=%.200s: name too long, skipped", s->name);
+                free(payload);
+                continue;
+            }
             const char *argv[] = {key, "3600", s->queue, payload};
             redisReply *rep = pnw_redis_eval(r, &pnw_script_cron, 0, 4, argv, NULL);
             if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)

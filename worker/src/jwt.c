@@ -44,19 +44,20 @@ pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char
     /* A UUIDv4-shaped jti. */
     rnd[6] = (unsigned char)((rnd[6] & 0x0f) | 0x40);
     rnd[8] = (unsigned char)((rnd[8] & 0x3f) | 0x80);
-    snprintf(jti, sizeof jti,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10], rnd[11],
-             rnd[12], rnd[13], rnd[14], rnd[15]);
+    (void)snprintf(jti, sizeof jti,
+                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", rnd[0],
+                   rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], rnd[8], rnd[9], rnd[10],
+                   rnd[11], rnd[12], rnd[13], rnd[14], rnd[15]);
     json_t *c = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", iss, "aud", aud, "typ",
                           "service", "sub", sub, "iat", (json_int_t)now, "nbf", (json_int_t)now,
-                          "exp", (json_int_t)(now + ttl), "jti", jti);
+                          "exp", (json_int_t)now + ttl, "jti", jti);
     char *claims = c ? json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(c);
     if (!claims)
         return NULL;
     size_t hl = strlen(header), cl = strlen(claims);
-    size_t cap = 4 * ((hl + 2) / 3) + 4 * ((cl + 2) / 3) + 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 4;
+    size_t cap =
+        4 * ((hl + 2) / 3) + 4 * ((cl + 2) / 3) + (size_t)4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 4;
     char *tok = malloc(cap);
     if (!tok) {
         free(claims);

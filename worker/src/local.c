@@ -32,7 +32,15 @@ pnw_local_param(const char *kv, char **key)
         return NULL;
     *key = strndup(kv, (size_t)(eq - kv));
     json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-    return v ? v : json_string(eq + 1);
+    if (!v)
+        v = json_string(eq + 1); /* NULL when not UTF-8 */
+    if (!v || !*key) {
+        json_decref(v);
+        free(*key);
+        *key = NULL;
+        return NULL;
+    }
+    return v;
 }
 
 int
@@ -42,13 +50,13 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
     char jpath[PATH_MAX + 64];
     pnw_local_end();
     if (!realpath(out, L.out)) {
-        snprintf(err, errlen, "%s: %s", out, strerror(errno));
+        (void)snprintf(err, errlen, "%s: %s", out, strerror(errno));
         return -1;
     }
-    snprintf(jpath, sizeof jpath, "%s/%s", L.out, PNW_LOCAL_JOURNAL);
+    (void)snprintf(jpath, sizeof jpath, "%s/%s", L.out, PNW_LOCAL_JOURNAL); /* L.out < PATH_MAX */
     L.jfd = open(jpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (L.jfd < 0) {
-        snprintf(err, errlen, "%s: %s", jpath, strerror(errno));
+        (void)snprintf(err, errlen, "%s: %s", jpath, strerror(errno));
         return -1;
     }
     L.params = json_object();
@@ -56,7 +64,7 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
         char *k = NULL;
         json_t *v = pnw_local_param(o->params[i], &k);
         if (!v) {
-            snprintf(err, errlen, "--arg %s: expected key=value", o->params[i]);
+            (void)snprintf(err, errlen, "--arg %s: expected key=value", o->params[i]);
             pnw_local_end();
             return -1;
         }
@@ -115,7 +123,7 @@ journal(json_t *rec)
         size_t n = strlen(s);
         s[n] = '\n'; /* replaces the terminator; write exactly n + 1 bytes */
         if (write(L.jfd, s, n + 1) != (ssize_t)(n + 1))
-            fprintf(stderr, "powernode-worker --run: cannot write the journal\n");
+            (void)fprintf(stderr, "powernode-worker --run: cannot write the journal\n");
     }
     free(s);
     json_decref(rec);
@@ -157,7 +165,7 @@ copy_fd(int in, int out, uint64_t len)
 static int
 refuse(const pnw_api_req_t *rq, char *why, size_t whylen, const char *what)
 {
-    snprintf(why, whylen, "local mode (--run): %s %s %s", rq->method, rq->path, what);
+    (void)snprintf(why, whylen, "local mode (--run): %s %s %s", rq->method, rq->path, what);
     return -1;
 }
 
@@ -181,7 +189,7 @@ download(const pnw_api_req_t *rq, long *status, char *why, size_t whylen)
     int fd = open(L.file, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        snprintf(why, whylen, "local mode (--run): %s: %s", L.file, strerror(errno));
+        (void)snprintf(why, whylen, "local mode (--run): %s: %s", L.file, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -190,14 +198,15 @@ download(const pnw_api_req_t *rq, long *status, char *why, size_t whylen)
     /* The same refusal as a real transfer over the cap: no status, no retry. */
     if (rq->sink_max && size > rq->sink_max) {
         close(fd);
-        snprintf(why, whylen, "%s %s: content larger than %llu bytes", rq->method, rq->path,
-                 (unsigned long long)rq->sink_max);
+        (void)snprintf(why, whylen, "%s %s: content larger than %llu bytes", rq->method, rq->path,
+                       (unsigned long long)rq->sink_max);
         return -1;
     }
     int rc = copy_fd(fd, rq->sink_fd, size);
     close(fd);
     if (rc != 0) {
-        snprintf(why, whylen, "%s %s: cannot write the destination file", rq->method, rq->path);
+        (void)snprintf(why, whylen, "%s %s: cannot write the destination file", rq->method,
+                       rq->path);
         return -1;
     }
     *status = 200;
@@ -249,11 +258,13 @@ derivative(const pnw_api_req_t *rq, const char *query, long *status, json_t **re
         *reply = error_envelope("kind and name must be [A-Za-z0-9._-], not starting with '.'");
         return 0;
     }
-    snprintf(fname, sizeof fname, "%s-%s", kind, name);
-    snprintf(dst, sizeof dst, "%s/%s", L.out, fname);
+    /* kind <= 32 and name <= 100 characters, L.out < PATH_MAX: both fit. */
+    (void)snprintf(fname, sizeof fname, "%s-%s", kind, name);
+    (void)snprintf(dst, sizeof dst, "%s/%s", L.out, fname);
     int fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 || copy_fd(rq->source_fd, fd, rq->source_len) != 0) {
-        snprintf(why, whylen, "local mode (--run): cannot write %s: %s", dst, strerror(errno));
+        (void)snprintf(why, whylen, "local mode (--run): cannot write %s: %s", dst,
+                       strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -273,7 +284,7 @@ file_json(void)
 {
     struct stat st;
     char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", L.file);
+    (void)snprintf(tmp, sizeof tmp, "%s", L.file); /* a realpath(): shorter than PATH_MAX */
     json_int_t size = stat(L.file, &st) == 0 ? (json_int_t)st.st_size : 0;
     return json_pack("{s:s, s:s, s:I, s:s}", "id", PNW_LOCAL_FILE_ID, "filename", basename(tmp),
                      "file_size", size, "content_type", "application/octet-stream");

@@ -52,7 +52,8 @@ int pnw_local_processed(const char *key);
 int pnw_local_mark(const char *key);
 
 /* A job_parameters value from "k=v": JSON when v parses as JSON, else the string. NULL when
- * there is no '='. *key is malloc'd. */
+ * there is no '=', v is neither JSON nor UTF-8, or memory ran out (then *key is NULL).
+ * *key is malloc'd. */
 json_t *pnw_local_param(const char *kv, char **key);
 
 /* The --run command: 0 all succeeded, 1 a job failed, 2 usage or set-up error. */

@@ -51,21 +51,22 @@ resolve(const char *want, char *err, size_t errlen)
             hit = &r->classes[i];
             nhits++;
             size_t used = strlen(names);
-            snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
-                     r->classes[i].c.name);
+            (void)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                           r->classes[i].c.name);
         }
     if (nhits == 1)
         return hit;
     if (nhits > 1) {
-        snprintf(err, errlen, "job %s is ambiguous: %s", want, names);
+        (void)snprintf(err, errlen, "job %s is ambiguous: %s", want, names);
         return NULL;
     }
     for (size_t i = 0; i < r->nclasses; i++) {
         size_t used = strlen(names);
-        snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", r->classes[i].c.name);
+        (void)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+                       r->classes[i].c.name);
     }
-    snprintf(err, errlen, "unknown job %s; the loaded job plugins provide: %s", want,
-             r->nclasses ? names : "(none)");
+    (void)snprintf(err, errlen, "unknown job %s; the loaded job plugins provide: %s", want,
+                   r->nclasses ? names : "(none)");
     return NULL;
 }
 
@@ -78,7 +79,8 @@ job_args(const pnw_local_opts_t *o, const pnw_class_t *c, char *err, size_t errl
         json_error_t je;
         json_t *a = json_loads(o->args_json, 0, &je);
         if (!json_is_array(a)) {
-            snprintf(err, errlen, "--args must be a JSON array: %s", a ? "not an array" : je.text);
+            (void)snprintf(err, errlen, "--args must be a JSON array: %s",
+                           a ? "not an array" : je.text);
             json_decref(a);
             return NULL;
         }
@@ -92,11 +94,11 @@ make_dir(const char *d, char *err, size_t errlen)
 {
     struct stat st;
     if (mkdir(d, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "--out %s: %s", d, strerror(errno));
+        (void)snprintf(err, errlen, "--out %s: %s", d, strerror(errno));
         return -1;
     }
     if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        snprintf(err, errlen, "--out %s: not a directory", d);
+        (void)snprintf(err, errlen, "--out %s: not a directory", d);
         return -1;
     }
     return 0;
@@ -136,7 +138,7 @@ read_journal(const char *path, json_t *result)
     }
     free(line);
     if (f)
-        fclose(f);
+        (void)fclose(f);
     json_object_set_new(result, "status_transitions", st);
     json_object_set_new(result, "metadata_patch", meta);
     json_object_set_new(result, "derivatives", der);
@@ -193,12 +195,16 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
         const char *out, int n)
 {
     char err[1024], jpath[PATH_MAX + 64], rpath[PATH_MAX + 64], jid[64], msg[1024] = "";
-    snprintf(jpath, sizeof jpath, "%s/%s", out, PNW_LOCAL_JOURNAL);
-    snprintf(rpath, sizeof rpath, "%s/result.json", out);
-    snprintf(jid, sizeof jid, "local-%d-%d", (int)getpid(), n);
+    int nj = snprintf(jpath, sizeof jpath, "%s/%s", out, PNW_LOCAL_JOURNAL);
+    int nr = snprintf(rpath, sizeof rpath, "%s/result.json", out);
+    if (nj < 0 || (size_t)nj >= sizeof jpath || nr < 0 || (size_t)nr >= sizeof rpath) {
+        (void)fprintf(stderr, ME ": %s: path too long\n", out);
+        return 2;
+    }
+    (void)snprintf(jid, sizeof jid, "local-%d-%d", (int)getpid(), n);
     int fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        fprintf(stderr, ME ": %s: %s\n", jpath, strerror(errno));
+        (void)fprintf(stderr, ME ": %s: %s\n", jpath, strerror(errno));
         return 2;
     }
     close(fd);
@@ -207,7 +213,7 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
     int rc;
     double t0 = pnw_now();
     if (!payload) {
-        fprintf(stderr, ME ": cannot encode the job\n");
+        (void)fprintf(stderr, ME ": cannot encode the job\n");
         return 2;
     }
     if (isolated) {
@@ -222,7 +228,7 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
         if (pnw_payload_decode(payload, strlen(payload), (size_t)pnw_rt.cfg->max_payload,
                                pnw_rt.cfg->max_depth, &p, err, sizeof err) != 0 ||
             pnw_local_begin(c->c.name, file, out, o, err, sizeof err) != 0) {
-            fprintf(stderr, ME ": %s\n", err);
+            (void)fprintf(stderr, ME ": %s\n", err);
             free(payload);
             return 2;
         }
@@ -242,13 +248,14 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
     read_journal(jpath, res);
     unlink(jpath);
     if (json_dump_file(res, rpath, JSON_INDENT(2)) != 0) {
-        fprintf(stderr, ME ": cannot write %s\n", rpath);
+        (void)fprintf(stderr, ME ": cannot write %s\n", rpath);
         json_decref(res);
         return 2;
     }
     json_decref(res);
     if (rc != PN_JOB_OK) {
-        fprintf(stderr, ME ": %s on %s failed (%s): %s\n", c->c.name, file, outcome_names[rc], msg);
+        (void)fprintf(stderr, ME ": %s on %s failed (%s): %s\n", c->c.name, file, outcome_names[rc],
+                      msg);
         return 1;
     }
     printf("%s %s: ok in %.1f ms -> %s\n", c->c.name, file, ms, rpath);
@@ -261,16 +268,16 @@ pnw_local_run(const pnw_local_opts_t *o)
     char err[4096];
     const pnw_class_t *c = resolve(o->job, err, sizeof err);
     if (!c) {
-        fprintf(stderr, ME ": %s\n", err);
+        (void)fprintf(stderr, ME ": %s\n", err);
         return 2;
     }
     json_t *args = job_args(o, c, err, sizeof err);
     if (!args) {
-        fprintf(stderr, ME ": %s\n", err);
+        (void)fprintf(stderr, ME ": %s\n", err);
         return 2;
     }
     if (pnw_args_check(c->c.args, args, err, sizeof err) != 0) {
-        fprintf(stderr, ME ": %s: %s\n", c->c.name, err);
+        (void)fprintf(stderr, ME ": %s: %s\n", c->c.name, err);
         json_decref(args);
         return 2;
     }
@@ -279,14 +286,14 @@ pnw_local_run(const pnw_local_opts_t *o)
         json_t *v = pnw_local_param(o->params[i], &k);
         free(k);
         if (!v) {
-            fprintf(stderr, ME ": --arg %s: expected key=value\n", o->params[i]);
+            (void)fprintf(stderr, ME ": --arg %s: expected key=value\n", o->params[i]);
             json_decref(args);
             return 2;
         }
         json_decref(v);
     }
     if (make_dir(o->out, err, sizeof err) != 0) {
-        fprintf(stderr, ME ": %s\n", err);
+        (void)fprintf(stderr, ME ": %s\n", err);
         json_decref(args);
         return 2;
     }
@@ -299,23 +306,28 @@ pnw_local_run(const pnw_local_opts_t *o)
         files[i] = realpath(o->files[i], NULL);
         if (!files[i] || stat(files[i], &st) != 0 || !S_ISREG(st.st_mode) ||
             access(files[i], R_OK) != 0) {
-            fprintf(stderr, ME ": --file %s: %s\n", o->files[i],
-                    files[i] ? "not a readable regular file" : strerror(errno));
+            (void)fprintf(stderr, ME ": --file %s: %s\n", o->files[i],
+                          files[i] ? "not a readable regular file" : strerror(errno));
             rc = 2;
             break;
         }
         /* One file: DIR itself; several: DIR/<file name> each. */
-        snprintf(tmp, sizeof tmp, "%s", files[i]);
-        snprintf(dir, sizeof dir, "%s/%s", o->out, basename(tmp));
+        (void)snprintf(tmp, sizeof tmp, "%s", files[i]); /* realpath(): shorter than PATH_MAX */
+        int nd = snprintf(dir, sizeof dir, "%s/%s", o->out, basename(tmp));
+        if (nd < 0 || (size_t)nd >= sizeof dir) {
+            (void)fprintf(stderr, ME ": --out %s: path too long\n", o->out);
+            rc = 2;
+            break;
+        }
         for (size_t j = 0; o->nfiles > 1 && j < i; j++)
             if (!strcmp(outs[j], dir)) {
-                fprintf(stderr, ME ": two files named %s: give them separate runs\n",
-                        basename(tmp));
+                (void)fprintf(stderr, ME ": two files named %s: give them separate runs\n",
+                              basename(tmp));
                 rc = 2;
             }
         outs[i] = strdup(o->nfiles > 1 ? dir : o->out);
         if (rc == 0 && make_dir(outs[i], err, sizeof err) != 0) {
-            fprintf(stderr, ME ": %s\n", err);
+            (void)fprintf(stderr, ME ": %s\n", err);
             rc = 2;
         }
     }

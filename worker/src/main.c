@@ -22,27 +22,28 @@ pnw_rt_t pnw_rt;
 static void
 usage(void)
 {
-    fprintf(stderr,
-            "usage: powernode-worker [--config FILE] [--plugin PATH.so]... [--check]\n"
-            "       powernode-worker --run JOB --file PATH [--file PATH]... --out DIR\n"
-            "                        [--config FILE] [--plugin PATH.so]... [--arg key=value]...\n"
-            "                        [--set key=value]... [--args JSON] [--in-process]\n"
-            "  --config FILE   worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
-            "defaults)\n"
-            "  --plugin PATH   job plugin to load instead of the config's list (repeatable)\n"
-            "  --check         load the config and job plugins, print the classes, exit\n"
-            "  --run JOB       local mode: run the job class JOB (or its short name, e.g.\n"
-            "                  thumbnail) once per --file, with no Redis, server or network;\n"
-            "                  derivatives and result.json go to DIR (DIR/<file name>/ for\n"
-            "                  several files). Exit 0 ok, 1 a job failed, 2 usage.\n"
-            "  --arg k=v       a job_parameters entry of the local processing job (v as JSON\n"
-            "                  when it parses, else a string)\n"
-            "  --set k=v       job_plugins.<plugin>.<k> for this run\n"
-            "  --args JSON     the job's argument array (default: [local processing job id]\n"
-            "                  when its first argument is a string, else [])\n"
-            "  --in-process    run isolated classes in this process, without the child's\n"
-            "                  limits (benchmarks on trusted files only)\n"
-            "  --version       print the version\n");
+    (void)fprintf(
+        stderr,
+        "usage: powernode-worker [--config FILE] [--plugin PATH.so]... [--check]\n"
+        "       powernode-worker --run JOB --file PATH [--file PATH]... --out DIR\n"
+        "                        [--config FILE] [--plugin PATH.so]... [--arg key=value]...\n"
+        "                        [--set key=value]... [--args JSON] [--in-process]\n"
+        "  --config FILE   worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
+        "defaults)\n"
+        "  --plugin PATH   job plugin to load instead of the config's list (repeatable)\n"
+        "  --check         load the config and job plugins, print the classes, exit\n"
+        "  --run JOB       local mode: run the job class JOB (or its short name, e.g.\n"
+        "                  thumbnail) once per --file, with no Redis, server or network;\n"
+        "                  derivatives and result.json go to DIR (DIR/<file name>/ for\n"
+        "                  several files). Exit 0 ok, 1 a job failed, 2 usage.\n"
+        "  --arg k=v       a job_parameters entry of the local processing job (v as JSON\n"
+        "                  when it parses, else a string)\n"
+        "  --set k=v       job_plugins.<plugin>.<k> for this run\n"
+        "  --args JSON     the job's argument array (default: [local processing job id]\n"
+        "                  when its first argument is a string, else [])\n"
+        "  --in-process    run isolated classes in this process, without the child's\n"
+        "                  limits (benchmarks on trusted files only)\n"
+        "  --version       print the version\n");
 }
 
 static int
@@ -50,11 +51,11 @@ make_identity(void)
 {
     unsigned char r[6];
     if (gethostname(pnw_rt.hostname, sizeof pnw_rt.hostname - 1) != 0)
-        snprintf(pnw_rt.hostname, sizeof pnw_rt.hostname, "localhost");
+        (void)snprintf(pnw_rt.hostname, sizeof pnw_rt.hostname, "localhost");
     if (pnw_random(r, sizeof r) != 0)
         return -1;
-    snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "%s:%d:%02x%02x%02x%02x%02x%02x",
-             pnw_rt.hostname, (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);
+    (void)snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "%s:%d:%02x%02x%02x%02x%02x%02x",
+                   pnw_rt.hostname, (int)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);
     return 0;
 }
 
@@ -83,7 +84,7 @@ connect_and_register(sigset_t *sigs)
             size_t nq = pnw_rt.cfg->nqueues;
             const char **argv = calloc(nq + 2, sizeof *argv);
             char ttl[32];
-            snprintf(ttl, sizeof ttl, "%ld", (long)(pnw_rt.cfg->heartbeat_ttl * 1000));
+            (void)snprintf(ttl, sizeof ttl, "%ld", (long)(pnw_rt.cfg->heartbeat_ttl * 1000));
             argv[0] = pnw_rt.identity;
             argv[1] = ttl;
             for (size_t i = 0; i < nq; i++)
@@ -162,7 +163,7 @@ main(int argc, char **argv)
         free_opts(&lo);
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && argv[i]; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--config") && v)
             cfg_path = argv[++i];
@@ -194,9 +195,9 @@ main(int argc, char **argv)
             for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
                 known = known || !strcmp(argv[i], valued[k]);
             if (known && !v)
-                fprintf(stderr, "powernode-worker: %s needs a value\n", argv[i]);
+                (void)fprintf(stderr, "powernode-worker: %s needs a value\n", argv[i]);
             else
-                fprintf(stderr, "powernode-worker: unknown argument %s\n", argv[i]);
+                (void)fprintf(stderr, "powernode-worker: unknown argument %s\n", argv[i]);
             usage();
             free_opts(&lo);
             return 2;
@@ -208,15 +209,15 @@ main(int argc, char **argv)
     bool local = lo.job || (exec_class && lo.out);
     if (local && (!lo.out || lo.nfiles == 0 || (exec_class && lo.nfiles != 1) ||
                   (lo.job && (exec_class || check)))) {
-        fprintf(stderr, "powernode-worker: --run needs --file PATH and --out DIR\n");
+        (void)fprintf(stderr, "powernode-worker: --run needs --file PATH and --out DIR\n");
         usage();
         free_opts(&lo);
         return 2;
     }
     if (!local &&
         (lo.nfiles || lo.out || lo.nsets || lo.nparams || lo.args_json || lo.in_process)) {
-        fprintf(stderr, "powernode-worker: --file, --out, --arg, --set, --args and "
-                        "--in-process go with --run\n");
+        (void)fprintf(stderr, "powernode-worker: --file, --out, --arg, --set, --args and "
+                              "--in-process go with --run\n");
         usage();
         free_opts(&lo);
         return 2;
@@ -230,7 +231,7 @@ main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTSTP);
     sigaddset(&sigs, SIGUSR1);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     if (!exec_class && !local)                   /* a local run stops on ^C like any command */
         pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits the mask */
 
@@ -265,7 +266,7 @@ main(int argc, char **argv)
         return 1;
     }
     if (local)
-        snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
+        (void)snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
     int rc = fail;
     pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, cfg->breaker_scale);
     pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);

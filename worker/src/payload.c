@@ -55,17 +55,18 @@ pnw_payload_decode(const char *buf, size_t len, size_t max_bytes, int max_depth,
 {
     memset(out, 0, sizeof *out);
     if (len > max_bytes) {
-        snprintf(why, whylen, "payload of %zu bytes is over the limit of %zu", len, max_bytes);
+        (void)snprintf(why, whylen, "payload of %zu bytes is over the limit of %zu", len,
+                       max_bytes);
         return -1;
     }
     if (depth_over(buf, len, max_depth)) {
-        snprintf(why, whylen, "payload nested deeper than %d levels", max_depth);
+        (void)snprintf(why, whylen, "payload nested deeper than %d levels", max_depth);
         return -1;
     }
     json_error_t e;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
     if (!root) {
-        snprintf(why, whylen, "payload is not valid JSON (byte %d: %s)", e.position, e.text);
+        (void)snprintf(why, whylen, "payload is not valid JSON (byte %d: %s)", e.position, e.text);
         return -1;
     }
     const char *bad = NULL;
@@ -98,7 +99,7 @@ pnw_payload_decode(const char *buf, size_t len, size_t max_bytes, int max_depth,
                        json_integer_value(orph) <= 100000))
         bad = "\"pn_orphaned\" must be a non-negative integer";
     if (bad) {
-        snprintf(why, whylen, "%s", bad);
+        (void)snprintf(why, whylen, "%s", bad);
         json_decref(root);
         return -1;
     }
@@ -162,10 +163,11 @@ pnw_args_check(const char *spec, const json_t *args, char *why, size_t whylen)
     }
     if (n < required || n > total) {
         if (required == total)
-            snprintf(why, whylen, "expected %zu argument%s, got %zu", total, total == 1 ? "" : "s",
-                     n);
+            (void)snprintf(why, whylen, "expected %zu argument%s, got %zu", total,
+                           total == 1 ? "" : "s", n);
         else
-            snprintf(why, whylen, "expected %zu to %zu arguments, got %zu", required, total, n);
+            (void)snprintf(why, whylen, "expected %zu to %zu arguments, got %zu", required, total,
+                           n);
         return -1;
     }
     for (const char *s = spec; *s && pos < n; s++) {
@@ -198,7 +200,7 @@ pnw_args_check(const char *spec, const json_t *args, char *why, size_t whylen)
             break;
         }
         if (!ok) {
-            snprintf(why, whylen, "argument %zu must be %s, got %s", pos, want, type_name(v));
+            (void)snprintf(why, whylen, "argument %zu must be %s, got %s", pos, want, type_name(v));
             return -1;
         }
     }
@@ -213,7 +215,7 @@ reason_string(const char *msg)
     size_t i = 0;
     for (; msg && msg[i] && i < sizeof buf - 1; i++) {
         unsigned char c = (unsigned char)msg[i];
-        buf[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+        buf[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
     }
     buf[i] = '\0';
     return json_string(buf);
@@ -260,8 +262,8 @@ pnw_payload_wrap_bad(const char *buf, size_t len, const char *queue, const char 
         return NULL;
     }
     EVP_EncodeBlock(b64, (const unsigned char *)buf, (int)keep);
-    for (int i = 0; i < 12; i++)
-        snprintf(jid + 2 * i, 3, "%02x", rnd[i]);
+    for (size_t i = 0; i < 12; i++)
+        (void)snprintf(jid + 2 * i, 3, "%02x", rnd[i]);
     json_t *o = json_object();
     int bad = json_object_set_new(o, "retry", json_false());
     bad |= json_object_set_new(o, "queue", json_string(queue));

@@ -61,9 +61,9 @@ tag_differs(const char *mine, const char *theirs, char *part, size_t plen, char 
     for (int i = 0;; i++) {
         size_t la = strcspn(mine, ";"), lb = strcspn(theirs, ";");
         if (la != lb || memcmp(mine, theirs, la) != 0) {
-            snprintf(part, plen, "%s", i < 3 ? names[i] : "extra part");
-            snprintf(a, vlen, "%.*s", (int)la, mine);
-            snprintf(b, vlen, "%.*s", (int)lb, theirs);
+            (void)snprintf(part, plen, "%s", i < 3 ? names[i] : "extra part");
+            (void)snprintf(a, vlen, "%.*s", (int)la, mine);
+            (void)snprintf(b, vlen, "%.*s", (int)lb, theirs);
             return 1;
         }
         if (!mine[la] && !theirs[lb])
@@ -80,54 +80,57 @@ check(const pnw_registry_t *r, const char *path, const pn_job_plugin_t *d, char 
     const char *nm = d && valid_name(d->name) ? d->name : "?";
     char part[32], mine[64], theirs[64];
     if (!d) {
-        snprintf(err, errlen, "job plugin %s: entry point returned no descriptor", path);
+        (void)snprintf(err, errlen, "job plugin %s: entry point returned no descriptor", path);
         return -1;
     }
     if (d->abi != PN_JOB_ABI) {
-        snprintf(err, errlen,
-                 "job plugin \"%s\" (%s): built for job ABI %u, this worker provides ABI %u; "
-                 "rebuild against powernode-job %u.x",
-                 nm, file, d->abi, PN_JOB_ABI, PN_JOB_ABI);
+        (void)snprintf(err, errlen,
+                       "job plugin \"%s\" (%s): built for job ABI %u, this worker provides ABI %u; "
+                       "rebuild against powernode-job %u.x",
+                       nm, file, d->abi, PN_JOB_ABI, PN_JOB_ABI);
         return -1;
     }
     if (d->size < offsetof(pn_job_plugin_t, summary)) {
-        snprintf(err, errlen, "job plugin %s: descriptor too small (%u bytes) for job ABI %u", path,
-                 d->size, PN_JOB_ABI);
+        (void)snprintf(err, errlen, "job plugin %s: descriptor too small (%u bytes) for job ABI %u",
+                       path, d->size, PN_JOB_ABI);
         return -1;
     }
     if (!d->abi_tag) {
-        snprintf(err, errlen, "job plugin %s: descriptor has no ABI tag", path);
+        (void)snprintf(err, errlen, "job plugin %s: descriptor has no ABI tag", path);
         return -1;
     }
     if (tag_differs(PN_JOB_ABI_TAG, d->abi_tag, part, sizeof part, mine, theirs, sizeof mine)) {
-        snprintf(err, errlen,
-                 "job plugin \"%s\" (%s): ABI tag differs in the %s: plugin \"%s\", "
-                 "worker \"%s\"",
-                 nm, file, part, theirs, mine);
+        (void)snprintf(err, errlen,
+                       "job plugin \"%s\" (%s): ABI tag differs in the %s: plugin \"%s\", "
+                       "worker \"%s\"",
+                       nm, file, part, theirs, mine);
         return -1;
     }
     if (!valid_name(d->name)) {
-        snprintf(err, errlen, "job plugin %s: invalid name (need [a-z][a-z0-9_]{0,31})", path);
+        (void)snprintf(err, errlen, "job plugin %s: invalid name (need [a-z][a-z0-9_]{0,31})",
+                       path);
         return -1;
     }
     if (!d->version || !d->version[0]) {
-        snprintf(err, errlen, "job plugin \"%s\" (%s): no version", d->name, file);
+        (void)snprintf(err, errlen, "job plugin \"%s\" (%s): no version", d->name, file);
         return -1;
     }
     if (!d->classes || d->nclasses == 0 || d->nclasses > 1000) {
-        snprintf(err, errlen, "job plugin \"%s\" (%s): declares no job classes", d->name, file);
+        (void)snprintf(err, errlen, "job plugin \"%s\" (%s): declares no job classes", d->name,
+                       file);
         return -1;
     }
     if (d->class_size < offsetof(pn_job_class_t, execute) + sizeof(void *) ||
         d->class_size > 4096) {
-        snprintf(err, errlen, "job plugin \"%s\" (%s): class size %zu is not a job ABI %u class",
-                 d->name, file, d->class_size, PN_JOB_ABI);
+        (void)snprintf(err, errlen,
+                       "job plugin \"%s\" (%s): class size %zu is not a job ABI %u class", d->name,
+                       file, d->class_size, PN_JOB_ABI);
         return -1;
     }
     for (size_t i = 0; i < r->nplugins; i++)
         if (!strcmp(r->plugins[i].desc->name, d->name)) {
-            snprintf(err, errlen, "job plugin \"%s\" (%s): name already used by %s", d->name, file,
-                     r->plugins[i].path);
+            (void)snprintf(err, errlen, "job plugin \"%s\" (%s): name already used by %s", d->name,
+                           file, r->plugins[i].path);
             return -1;
         }
     return 0;
@@ -147,36 +150,37 @@ add_classes(pnw_registry_t *r, pnw_plugin_t *p, char *err, size_t errlen)
         const char *src = (const char *)d->classes + i * d->class_size;
         memcpy(&c, src, d->class_size < sizeof c ? d->class_size : sizeof c);
         if (!valid_class(c.name)) {
-            snprintf(err, errlen,
-                     "job plugin \"%s\" (%s): class #%zu has an invalid name (need "
-                     "[A-Za-z0-9_:]{1,200})",
-                     d->name, file, i);
+            (void)snprintf(err, errlen,
+                           "job plugin \"%s\" (%s): class #%zu has an invalid name (need "
+                           "[A-Za-z0-9_:]{1,200})",
+                           d->name, file, i);
             return -1;
         }
         if (!c.execute) {
-            snprintf(err, errlen, "job plugin \"%s\" (%s): class %s has no execute function",
-                     d->name, file, c.name);
+            (void)snprintf(err, errlen, "job plugin \"%s\" (%s): class %s has no execute function",
+                           d->name, file, c.name);
             return -1;
         }
         if (!valid_spec(c.args)) {
-            snprintf(err, errlen,
-                     "job plugin \"%s\" (%s): class %s: args signature \"%s\" may "
-                     "only use s i n b o a * ?",
-                     d->name, file, c.name, c.args);
+            (void)snprintf(err, errlen,
+                           "job plugin \"%s\" (%s): class %s: args signature \"%s\" may "
+                           "only use s i n b o a * ?",
+                           d->name, file, c.name, c.args);
             return -1;
         }
         if (c.timeout_s < 0 || c.cpu_limit_s < 0 || c.memory_limit_mb < 0 ||
             c.retry < PN_JOB_NO_RETRY || c.retry > 1000) {
-            snprintf(err, errlen,
-                     "job plugin \"%s\" (%s): class %s: negative limit or retry "
-                     "outside -1..1000",
-                     d->name, file, c.name);
+            (void)snprintf(err, errlen,
+                           "job plugin \"%s\" (%s): class %s: negative limit or retry "
+                           "outside -1..1000",
+                           d->name, file, c.name);
             return -1;
         }
         for (size_t j = 0; j < r->nclasses; j++)
             if (!strcmp(r->classes[j].c.name, c.name)) {
-                snprintf(err, errlen, "job plugin \"%s\" (%s): class %s already provided by %s",
-                         d->name, file, c.name, r->classes[j].plugin->path);
+                (void)snprintf(err, errlen,
+                               "job plugin \"%s\" (%s): class %s already provided by %s", d->name,
+                               file, c.name, r->classes[j].plugin->path);
                 return -1;
             }
         if (c.timeout_s == 0)
@@ -196,8 +200,8 @@ pnw_plugins_open(pnw_registry_t *r, const char *path, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        snprintf(err, errlen, "job plugin %s: %s", path,
-                 errno == ENOENT ? "file not found" : strerror(errno));
+        (void)snprintf(err, errlen, "job plugin %s: %s", path,
+                       errno == ENOENT ? "file not found" : strerror(errno));
         return -1;
     }
     unsigned char magic[4] = {0};
@@ -206,19 +210,19 @@ pnw_plugins_open(pnw_registry_t *r, const char *path, char *err, size_t errlen)
     if (fd >= 0)
         close(fd);
     if (!S_ISREG(st.st_mode) || !elf) {
-        snprintf(err, errlen, "job plugin %s: not a shared object", path);
+        (void)snprintf(err, errlen, "job plugin %s: not a shared object", path);
         return -1;
     }
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
-        snprintf(err, errlen, "job plugin %s: cannot open: %s", path, dlerror());
+        (void)snprintf(err, errlen, "job plugin %s: cannot open: %s", path, dlerror());
         return -1;
     }
     const pn_job_plugin_t *(*entry)(void);
     *(void **)&entry = dlsym(dl, PN_JOB_ENTRY);
     if (!entry) {
-        snprintf(err, errlen, "job plugin %s: not a Powernode job plugin (no %s)", path,
-                 PN_JOB_ENTRY);
+        (void)snprintf(err, errlen, "job plugin %s: not a Powernode job plugin (no %s)", path,
+                       PN_JOB_ENTRY);
         dlclose(dl);
         return -1;
     }
@@ -234,7 +238,7 @@ pnw_plugins_open(pnw_registry_t *r, const char *path, char *err, size_t errlen)
         return -1;
     }
     if (r->nplugins >= 64) {
-        snprintf(err, errlen, "job plugin %s: at most 64 job plugins", path);
+        (void)snprintf(err, errlen, "job plugin %s: at most 64 job plugins", path);
         dlclose(dl);
         return -1;
     }
@@ -261,8 +265,8 @@ pnw_plugins_init(pnw_registry_t *r, const pn_job_host_t *host, char *err, size_t
         if (p->desc->init) {
             int rc = p->desc->init(host);
             if (rc != 0) {
-                snprintf(err, errlen, "job plugin \"%s\" (%s): init failed (%d)", p->desc->name,
-                         base_name(p->path), rc);
+                (void)snprintf(err, errlen, "job plugin \"%s\" (%s): init failed (%d)",
+                               p->desc->name, base_name(p->path), rc);
                 return -1;
             }
         }

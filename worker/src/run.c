@@ -90,14 +90,14 @@ pnw_run_item(pnw_item_t *it)
     }
     const pnw_class_t *c = pnw_plugins_find(&pnw_rt.reg, p.job_class);
     if (!c) {
-        snprintf(why, sizeof why, "unknown job class %s: no loaded job plugin provides it",
-                 p.job_class);
+        (void)snprintf(why, sizeof why, "unknown job class %s: no loaded job plugin provides it",
+                       p.job_class);
         to_dead(it, &p, "PnUnknownClass", why);
         goto out;
     }
     if (pnw_args_check(c->c.args, p.args, why, sizeof why) != 0) {
         char full[600];
-        snprintf(full, sizeof full, "%s: %s", c->c.name, why);
+        (void)snprintf(full, sizeof full, "%s: %s", c->c.name, why);
         to_dead(it, &p, "PnBadArguments", full);
         goto out;
     }

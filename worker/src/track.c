@@ -105,7 +105,7 @@ pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, doubl
     if (digest)
         *digest = key;
     if (label && labellen)
-        snprintf(label, labellen, "%s %.60s", job_class, a ? a : "");
+        (void)snprintf(label, labellen, "%s %.60s", job_class, a ? a : "");
     double until = 0;
     *newly = false;
     *share = 0;
@@ -131,7 +131,7 @@ pnw_track_check(pnw_track_t *t, const char *job_class, const json_t *args, doubl
             s->until = until = now + t->disable;
             s->n = 0;
             *newly = true;
-            snprintf(s->label, sizeof s->label, "%s %.60s", job_class, a ? a : "");
+            (void)snprintf(s->label, sizeof s->label, "%s %.60s", job_class, a ? a : "");
         }
     }
     pthread_mutex_unlock(&t->mu);
@@ -150,7 +150,7 @@ pnw_track_disable(pnw_track_t *t, uint64_t digest, double until, const char *lab
         memset(s, 0, sizeof *s);
         s->key = digest;
         s->until = until;
-        snprintf(s->label, sizeof s->label, "%s", label);
+        (void)snprintf(s->label, sizeof s->label, "%s", label);
     }
     pthread_mutex_unlock(&t->mu);
     return newly;
@@ -166,7 +166,7 @@ pnw_track_run(pnw_track_t *t, int class_index, double start, double ms, const ch
     run_t *x = &r->r[r->next];
     x->start = start;
     x->ms = ms;
-    snprintf(x->result, sizeof x->result, "%s", result);
+    (void)snprintf(x->result, sizeof x->result, "%s", result);
     r->next = (r->next + 1) % PNW_TRACK_RUNS;
     if (r->n < PNW_TRACK_RUNS)
         r->n++;
@@ -182,7 +182,7 @@ pnw_track_count(pnw_track_t *t, const char *name, long delta)
         if (!strcmp(t->counters[i].name, name))
             break;
     if (i == t->ncounters && t->ncounters < MAX_COUNTERS && strlen(name) < 64)
-        snprintf(t->counters[t->ncounters++].name, 64, "%s", name);
+        (void)snprintf(t->counters[t->ncounters++].name, 64, "%s", name);
     if (i < t->ncounters)
         t->counters[i].delta += delta;
     pthread_mutex_unlock(&t->mu);

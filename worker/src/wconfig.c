@@ -66,7 +66,7 @@ envname(const char *path, char *out, size_t len)
 {
     size_t n = (size_t)snprintf(out, len, "PN_WORKER_");
     for (const char *p = path; *p && n + 1 < len; p++)
-        out[n++] = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+        out[n++] = (char)(*p == '.' ? '_' : toupper((unsigned char)*p));
     out[n] = '\0';
 }
 
@@ -115,12 +115,13 @@ set_scalar(pnw_config_t *c, const key_t_ *k, const char *v, const char *where, c
     double d = strtod(v, &end);
     if (end == v || *end != '\0' || errno != 0 || !isfinite(d) ||
         (k->type == K_INT && d != floor(d))) {
-        snprintf(err, errlen, "%s: %s: \"%s\" is not %s", where, k->path, v,
-                 k->type == K_INT ? "an integer" : "a number");
+        (void)snprintf(err, errlen, "%s: %s: \"%s\" is not %s", where, k->path, v,
+                       k->type == K_INT ? "an integer" : "a number");
         return -1;
     }
     if (d < k->min || d > k->max) {
-        snprintf(err, errlen, "%s: %s: %s is outside %g..%g", where, k->path, v, k->min, k->max);
+        (void)snprintf(err, errlen, "%s: %s: %s is outside %g..%g", where, k->path, v, k->min,
+                       k->max);
         return -1;
     }
     if (k->type == K_INT)
@@ -136,7 +137,11 @@ check_unknown(pnw_ynode_t *map, const char *prefix, const char *file, char *err,
 {
     for (pnw_ynode_t *e = map->kids; e; e = e->next) {
         char path[256];
-        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", e->str);
+        int n = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", e->str);
+        if (n < 0 || (size_t)n >= sizeof path) { /* a cut path could name a known key */
+            (void)snprintf(err, errlen, "%s:%d: unknown key %.200s...", file, e->line, path);
+            return -1;
+        }
         bool known = false, parent = false;
         for (size_t i = 0; i < NKEYS; i++) {
             if (strcmp(keys[i].path, path) == 0)
@@ -150,21 +155,19 @@ check_unknown(pnw_ynode_t *map, const char *prefix, const char *file, char *err,
                 known = true;
         if (parent) {
             if (e->kids->type != PNW_Y_MAP) {
-                snprintf(err, errlen, "%s:%d: %s must be a mapping", file, e->line, path);
+                (void)snprintf(err, errlen, "%s:%d: %s must be a mapping", file, e->line, path);
                 return -1;
             }
             if (check_unknown(e->kids, path, file, err, errlen) != 0)
                 return -1;
         } else if (!known) {
-            snprintf(err, errlen, "%s:%d: unknown key %s", file, e->line, path);
+            (void)snprintf(err, errlen, "%s:%d: unknown key %s", file, e->line, path);
             return -1;
-        } else if (!*prefix && strcmp(path, "queues") && strcmp(path, "plugins") &&
-                   strcmp(path, "schedules") && strcmp(path, "job_plugins") &&
-                   e->kids->type != PNW_Y_SCALAR) {
-            snprintf(err, errlen, "%s:%d: %s must be a single value", file, e->line, path);
-            return -1;
-        } else if (*prefix && e->kids->type != PNW_Y_SCALAR) {
-            snprintf(err, errlen, "%s:%d: %s must be a single value", file, e->line, path);
+        } else if (e->kids->type != PNW_Y_SCALAR &&
+                   (*prefix ||
+                    (strcmp(path, "queues") != 0 && strcmp(path, "plugins") != 0 &&
+                     strcmp(path, "schedules") != 0 && strcmp(path, "job_plugins") != 0))) {
+            (void)snprintf(err, errlen, "%s:%d: %s must be a single value", file, e->line, path);
             return -1;
         }
     }
@@ -191,21 +194,22 @@ add_queue(pnw_config_t *c, const char *name, const char *weight, const char *whe
     char *end;
     long w = weight ? strtol(weight, &end, 10) : 1;
     if (!valid_queue(name)) {
-        snprintf(err, errlen, "%s: queue name \"%s\" must be 1-64 of a-z 0-9 _ -", where, name);
+        (void)snprintf(err, errlen, "%s: queue name \"%s\" must be 1-64 of a-z 0-9 _ -", where,
+                       name);
         return -1;
     }
     if (weight && (*weight == '\0' || *end != '\0' || w < 1 || w > 1000)) {
-        snprintf(err, errlen, "%s: queue %s: weight \"%s\" must be an integer 1..1000", where, name,
-                 weight);
+        (void)snprintf(err, errlen, "%s: queue %s: weight \"%s\" must be an integer 1..1000", where,
+                       name, weight);
         return -1;
     }
     for (size_t i = 0; i < c->nqueues; i++)
         if (strcmp(c->queues[i].name, name) == 0) {
-            snprintf(err, errlen, "%s: queue %s given twice", where, name);
+            (void)snprintf(err, errlen, "%s: queue %s given twice", where, name);
             return -1;
         }
     if (c->nqueues >= 64) {
-        snprintf(err, errlen, "%s: at most 64 queues", where);
+        (void)snprintf(err, errlen, "%s: at most 64 queues", where);
         return -1;
     }
     pnw_queue_t *q = realloc(c->queues, (c->nqueues + 1) * sizeof *q);
@@ -249,12 +253,12 @@ static int
 load_schedules(pnw_config_t *c, pnw_ynode_t *seq, const char *file, char *err, size_t errlen)
 {
     if (seq->type != PNW_Y_SEQ) {
-        snprintf(err, errlen, "%s:%d: schedules must be a list", file, seq->line);
+        (void)snprintf(err, errlen, "%s:%d: schedules must be a list", file, seq->line);
         return -1;
     }
     for (pnw_ynode_t *it = seq->kids; it; it = it->next) {
         if (it->type != PNW_Y_MAP) {
-            snprintf(err, errlen, "%s:%d: a schedule must be a mapping", file, it->line);
+            (void)snprintf(err, errlen, "%s:%d: a schedule must be a mapping", file, it->line);
             return -1;
         }
         pnw_schedule_t s = {.retry = -1};
@@ -270,15 +274,16 @@ load_schedules(pnw_config_t *c, pnw_ynode_t *seq, const char *file, char *err, s
                 continue;
             }
             if (!dst || e->kids->type != PNW_Y_SCALAR) {
-                snprintf(err, errlen, "%s:%d: schedules: unknown or non-scalar key %s", file,
-                         e->line, e->str);
+                (void)snprintf(err, errlen, "%s:%d: schedules: unknown or non-scalar key %s", file,
+                               e->line, e->str);
                 goto bad;
             }
             free(*dst);
             *dst = strdup(e->kids->str);
         }
         if (!s.name || !s.cron || !s.job_class) {
-            snprintf(err, errlen, "%s:%d: a schedule needs name, cron and class", file, it->line);
+            (void)snprintf(err, errlen, "%s:%d: a schedule needs name, cron and class", file,
+                           it->line);
             goto bad;
         }
         if (!s.queue)
@@ -286,12 +291,14 @@ load_schedules(pnw_config_t *c, pnw_ynode_t *seq, const char *file, char *err, s
         if (!s.args_json)
             s.args_json = strdup("[]");
         if (!valid_queue(s.queue)) {
-            snprintf(err, errlen, "%s:%d: schedule %s: bad queue name", file, it->line, s.name);
+            (void)snprintf(err, errlen, "%s:%d: schedule %s: bad queue name", file, it->line,
+                           s.name);
             goto bad;
         }
         for (size_t i = 0; i < c->nschedules; i++)
             if (!strcmp(c->schedules[i].name, s.name)) {
-                snprintf(err, errlen, "%s:%d: schedule %s given twice", file, it->line, s.name);
+                (void)snprintf(err, errlen, "%s:%d: schedule %s given twice", file, it->line,
+                               s.name);
                 goto bad;
             }
         pnw_schedule_t *n = realloc(c->schedules, (c->nschedules + 1) * sizeof *n);
@@ -311,19 +318,19 @@ static int
 load_plugin_sections(pnw_config_t *c, pnw_ynode_t *map, const char *file, char *err, size_t errlen)
 {
     if (map->type != PNW_Y_MAP) {
-        snprintf(err, errlen, "%s:%d: job_plugins must be a mapping", file, map->line);
+        (void)snprintf(err, errlen, "%s:%d: job_plugins must be a mapping", file, map->line);
         return -1;
     }
     for (pnw_ynode_t *sec = map->kids; sec; sec = sec->next) {
         if (sec->kids->type != PNW_Y_MAP) {
-            snprintf(err, errlen, "%s:%d: job_plugins.%s must be a mapping", file, sec->line,
-                     sec->str);
+            (void)snprintf(err, errlen, "%s:%d: job_plugins.%s must be a mapping", file, sec->line,
+                           sec->str);
             return -1;
         }
         for (pnw_ynode_t *e = sec->kids->kids; e; e = e->next) {
             if (e->kids->type != PNW_Y_SCALAR) {
-                snprintf(err, errlen, "%s:%d: job_plugins.%s.%s must be a single value", file,
-                         e->line, sec->str, e->str);
+                (void)snprintf(err, errlen, "%s:%d: job_plugins.%s.%s must be a single value", file,
+                               e->line, sec->str, e->str);
                 return -1;
             }
             pnw_kv_t *n = realloc(c->plugin_cfg, (c->nplugin_cfg + 1) * sizeof *n);
@@ -348,27 +355,28 @@ load_structured(pnw_config_t *c, pnw_ynode_t *root, const char *file, char *err,
     } else if (q && q->type == PNW_Y_MAP) {
         for (pnw_ynode_t *e = q->kids; e; e = e->next) {
             char where[300];
-            snprintf(where, sizeof where, "%s:%d", file, e->line);
+            (void)snprintf(where, sizeof where, "%s:%d", file, e->line);
             if (e->kids->type != PNW_Y_SCALAR ||
                 add_queue(c, e->str, e->kids->str, where, err, errlen) != 0) {
                 if (e->kids->type != PNW_Y_SCALAR)
-                    snprintf(err, errlen, "%s: queue %s: weight must be a number", where, e->str);
+                    (void)snprintf(err, errlen, "%s: queue %s: weight must be a number", where,
+                                   e->str);
                 return -1;
             }
         }
     } else if (q && q->type == PNW_Y_SEQ) {
         for (pnw_ynode_t *e = q->kids; e; e = e->next) {
             char where[300];
-            snprintf(where, sizeof where, "%s:%d", file, e->line);
+            (void)snprintf(where, sizeof where, "%s:%d", file, e->line);
             if (e->type != PNW_Y_SCALAR || add_queue(c, e->str, NULL, where, err, errlen) != 0) {
                 if (e->type != PNW_Y_SCALAR)
-                    snprintf(err, errlen, "%s: queues: items must be names", where);
+                    (void)snprintf(err, errlen, "%s: queues: items must be names", where);
                 return -1;
             }
         }
     } else if (q) {
-        snprintf(err, errlen, "%s:%d: queues must be a mapping name: weight or a list", file,
-                 q->line);
+        (void)snprintf(err, errlen, "%s:%d: queues must be a mapping name: weight or a list", file,
+                       q->line);
         return -1;
     }
     if (c->nqueues == 0 && add_queue(c, "default", NULL, "defaults", err, errlen) != 0)
@@ -383,12 +391,13 @@ load_structured(pnw_config_t *c, pnw_ynode_t *root, const char *file, char *err,
         free(copy);
     } else if (p) {
         if (p->type != PNW_Y_SEQ) {
-            snprintf(err, errlen, "%s:%d: plugins must be a list of .so paths", file, p->line);
+            (void)snprintf(err, errlen, "%s:%d: plugins must be a list of .so paths", file,
+                           p->line);
             return -1;
         }
         for (pnw_ynode_t *e = p->kids; e; e = e->next) {
             if (e->type != PNW_Y_SCALAR) {
-                snprintf(err, errlen, "%s:%d: plugins: items must be paths", file, e->line);
+                (void)snprintf(err, errlen, "%s:%d: plugins: items must be paths", file, e->line);
                 return -1;
             }
             add_plugin(c, e->str);
@@ -422,11 +431,11 @@ pnw_config_load(const char *path, char *err, size_t errlen)
     for (size_t i = 0; i < NKEYS; i++) {
         char where[300], env[128];
         const char *v = keys[i].def;
-        snprintf(where, sizeof where, "defaults");
+        (void)snprintf(where, sizeof where, "defaults");
         pnw_ynode_t *n = root ? lookup(root, keys[i].path) : NULL;
         if (n) {
             v = n->str;
-            snprintf(where, sizeof where, "%s:%d", file, n->line);
+            (void)snprintf(where, sizeof where, "%s:%d", file, n->line);
         }
         envname(keys[i].path, env, sizeof env);
         const char *e = getenv(env);
@@ -434,7 +443,7 @@ pnw_config_load(const char *path, char *err, size_t errlen)
             e = getenv(keys[i].env), snprintf(env, sizeof env, "%s", keys[i].env);
         if (e && *e) {
             v = e;
-            snprintf(where, sizeof where, "environment %s", env);
+            (void)snprintf(where, sizeof where, "environment %s", env);
         }
         if (set_scalar(c, &keys[i], v, where, err, errlen) != 0)
             goto fail;
@@ -442,15 +451,15 @@ pnw_config_load(const char *path, char *err, size_t errlen)
     const char *secret = getenv("WORKER_SERVICE_TOKEN");
     c->token_secret = strdup(secret ? secret : "");
     if (c->heartbeat_ttl < 2 * c->heartbeat_interval) {
-        snprintf(err, errlen,
-                 "%s: heartbeat.ttl (%g) must be at least twice heartbeat.interval "
-                 "(%g), or healthy workers would look dead",
-                 file, c->heartbeat_ttl, c->heartbeat_interval);
+        (void)snprintf(err, errlen,
+                       "%s: heartbeat.ttl (%g) must be at least twice heartbeat.interval "
+                       "(%g), or healthy workers would look dead",
+                       file, c->heartbeat_ttl, c->heartbeat_interval);
         goto fail;
     }
     if (pnw_log_level_parse(c->log_level) < 0) {
-        snprintf(err, errlen, "%s: log_level: \"%s\" must be debug, info, warn or error", file,
-                 c->log_level);
+        (void)snprintf(err, errlen, "%s: log_level: \"%s\" must be debug, info, warn or error",
+                       file, c->log_level);
         goto fail;
     }
     if (load_structured(c, root ? root : &(pnw_ynode_t){.type = PNW_Y_MAP}, file, err, errlen) != 0)
@@ -506,10 +515,11 @@ const char *
 pnw_config_plugin_key(const pnw_config_t *c, const char *plugin, const char *key)
 {
     char env[200];
-    snprintf(env, sizeof env, "PN_WORKER_JOB_PLUGINS_%s_%s", plugin, key);
+    int n = snprintf(env, sizeof env, "PN_WORKER_JOB_PLUGINS_%s_%s", plugin, key);
+    bool fits = n >= 0 && (size_t)n < sizeof env; /* else no variable can set it: not a cut one */
     for (char *p = env; *p; p++)
-        *p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
-    const char *e = getenv(env);
+        *p = (char)(*p == '.' ? '_' : toupper((unsigned char)*p));
+    const char *e = fits ? getenv(env) : NULL;
     if (e)
         return e;
     for (size_t i = 0; i < c->nplugin_cfg; i++)

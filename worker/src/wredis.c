@@ -20,7 +20,8 @@ static void
 seterr(char *err, size_t len, const char *url, const char *what)
 {
     /* Never echo a password. */
-    snprintf(err, len, "redis url %s: %s", strchr(url, '@') ? "(with credentials)" : url, what);
+    (void)snprintf(err, len, "redis url %s: %s", strchr(url, '@') ? "(with credentials)" : url,
+                   what);
 }
 
 /* Percent-decoding for user and password. */
@@ -159,7 +160,7 @@ tv_of(double s)
 static void
 drop(pnw_redis_t *r, const char *why)
 {
-    snprintf(r->err, sizeof r->err, "%s", why);
+    (void)snprintf(r->err, sizeof r->err, "%s", why);
     if (r->c)
         redisFree(r->c);
     r->c = NULL;
@@ -213,7 +214,7 @@ pnw_redis_cmd(pnw_redis_t *r, int argc, const char **argv, const size_t *lens)
         redisReply *rep = redisCommandArgv(r->c, argc, argv, lens);
         if (rep) {
             if (rep->type == REDIS_REPLY_ERROR)
-                snprintf(r->err, sizeof r->err, "%s", rep->str);
+                (void)snprintf(r->err, sizeof r->err, "%s", rep->str);
             return rep;
         }
         drop(r, r->c->errstr[0] ? r->c->errstr : "connection lost");
@@ -233,7 +234,7 @@ pnw_redis_cmdf(pnw_redis_t *r, const char *fmt, ...)
         va_end(ap);
         if (rep) {
             if (rep->type == REDIS_REPLY_ERROR)
-                snprintf(r->err, sizeof r->err, "%s", rep->str);
+                (void)snprintf(r->err, sizeof r->err, "%s", rep->str);
             return rep;
         }
         drop(r, r->c->errstr[0] ? r->c->errstr : "connection lost");
@@ -261,8 +262,8 @@ sha_of(pnw_script_t *s)
 {
     unsigned char d[SHA_DIGEST_LENGTH];
     SHA1((const unsigned char *)s->src, strlen(s->src), d);
-    for (int i = 0; i < SHA_DIGEST_LENGTH; i++)
-        snprintf(s->sha + 2 * i, 3, "%02x", d[i]);
+    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+        (void)snprintf(s->sha + 2 * i, 3, "%02x", d[i]);
 }
 
 redisReply *
@@ -280,7 +281,7 @@ pnw_redis_eval(pnw_redis_t *r, pnw_script_t *s, int nkeys, int argc, const char 
     char nk[16];
     if (!v || !l)
         goto out;
-    snprintf(nk, sizeof nk, "%d", nkeys);
+    (void)snprintf(nk, sizeof nk, "%d", nkeys);
     v[0] = "EVALSHA", l[0] = 7;
     v[1] = s->sha, l[1] = 40;
     v[2] = nk, l[2] = strlen(nk);

@@ -33,7 +33,7 @@ static pnw_ynode_t *
 mk(ctx_t *c, pnw_ytype_t t, int line)
 {
     if (++c->nodes > MAX_NODES) {
-        snprintf(c->err, c->errlen, "%s:%d: too many nodes", c->name, line);
+        (void)snprintf(c->err, c->errlen, "%s:%d: too many nodes", c->name, line);
         return NULL;
     }
     pnw_ynode_t *n = calloc(1, sizeof *n);
@@ -51,8 +51,8 @@ static int
 next_event(ctx_t *c, yaml_event_t *ev)
 {
     if (!yaml_parser_parse(&c->p, ev)) {
-        snprintf(c->err, c->errlen, "%s:%zu: %s", c->name, c->p.problem_mark.line + 1,
-                 c->p.problem ? c->p.problem : "YAML syntax error");
+        (void)snprintf(c->err, c->errlen, "%s:%zu: %s", c->name, c->p.problem_mark.line + 1,
+                       c->p.problem ? c->p.problem : "YAML syntax error");
         return -1;
     }
     return 0;
@@ -75,8 +75,8 @@ parse_children(ctx_t *c, pnw_ynode_t *parent, int depth)
         if (parent->type == PNW_Y_MAP) {
             if (ev.type != YAML_SCALAR_EVENT) {
                 yaml_event_delete(&ev);
-                snprintf(c->err, c->errlen, "%s:%d: mapping keys must be plain strings", c->name,
-                         line);
+                (void)snprintf(c->err, c->errlen, "%s:%d: mapping keys must be plain strings",
+                               c->name, line);
                 return -1;
             }
             pnw_ynode_t *entry = mk(c, PNW_Y_SCALAR, line);
@@ -90,8 +90,8 @@ parse_children(ctx_t *c, pnw_ynode_t *parent, int depth)
             tail = &entry->next;
             for (pnw_ynode_t *k = parent->kids; k != entry; k = k->next)
                 if (strcmp(k->str, entry->str) == 0) {
-                    snprintf(c->err, c->errlen, "%s:%d: key %s given twice", c->name, line,
-                             entry->str);
+                    (void)snprintf(c->err, c->errlen, "%s:%d: key %s given twice", c->name, line,
+                                   entry->str);
                     return -1;
                 }
             yaml_event_t vev;
@@ -117,7 +117,7 @@ parse_node(ctx_t *c, yaml_event_t *ev, int depth)
     int line = (int)ev->start_mark.line + 1;
     pnw_ynode_t *n = NULL;
     if (depth > MAX_DEPTH) {
-        snprintf(c->err, c->errlen, "%s:%d: nested too deeply", c->name, line);
+        (void)snprintf(c->err, c->errlen, "%s:%d: nested too deeply", c->name, line);
         yaml_event_delete(ev);
         return NULL;
     }
@@ -140,10 +140,10 @@ parse_node(ctx_t *c, yaml_event_t *ev, int depth)
         }
         return n;
     case YAML_ALIAS_EVENT:
-        snprintf(c->err, c->errlen, "%s:%d: aliases are not supported", c->name, line);
+        (void)snprintf(c->err, c->errlen, "%s:%d: aliases are not supported", c->name, line);
         break;
     default:
-        snprintf(c->err, c->errlen, "%s:%d: unexpected YAML event", c->name, line);
+        (void)snprintf(c->err, c->errlen, "%s:%d: unexpected YAML event", c->name, line);
         break;
     }
     yaml_event_delete(ev);
@@ -157,7 +157,7 @@ pnw_yaml_parse(const unsigned char *buf, size_t len, const char *name, char *err
     pnw_ynode_t *root = NULL;
     yaml_event_t ev;
     if (!yaml_parser_initialize(&c.p)) {
-        snprintf(err, errlen, "%s: out of memory", name);
+        (void)snprintf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     yaml_parser_set_input_string(&c.p, buf, len);
@@ -181,7 +181,7 @@ pnw_yaml_parse(const unsigned char *buf, size_t len, const char *name, char *err
         root = mk(&c, PNW_Y_MAP, 1);
     }
     if (root && root->type != PNW_Y_MAP) {
-        snprintf(err, errlen, "%s:%d: the top level must be a mapping", name, root->line);
+        (void)snprintf(err, errlen, "%s:%d: the top level must be a mapping", name, root->line);
         pnw_yaml_free(root);
         root = NULL;
     }
@@ -198,7 +198,7 @@ pnw_yaml_parse(const unsigned char *buf, size_t len, const char *name, char *err
             goto out;
         }
         if (ev.type != YAML_STREAM_END_EVENT) {
-            snprintf(err, errlen, "%s: only one YAML document is allowed", name);
+            (void)snprintf(err, errlen, "%s: only one YAML document is allowed", name);
             pnw_yaml_free(root);
             root = NULL;
         }
@@ -214,7 +214,7 @@ pnw_yaml_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: cannot open", path);
+        (void)snprintf(err, errlen, "%s: cannot open", path);
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
@@ -224,9 +224,9 @@ pnw_yaml_load(const char *path, char *err, size_t errlen)
         len += n;
         if (len == cap) {
             if (cap >= (1u << 22)) {
-                snprintf(err, errlen, "%s: larger than 4 MiB", path);
+                (void)snprintf(err, errlen, "%s: larger than 4 MiB", path);
                 free(buf);
-                fclose(f);
+                (void)fclose(f);
                 return NULL;
             }
             unsigned char *nb = realloc(buf, cap *= 2);
@@ -237,9 +237,9 @@ pnw_yaml_load(const char *path, char *err, size_t errlen)
             buf = nb;
         }
     }
-    fclose(f);
+    (void)fclose(f);
     if (!buf) {
-        snprintf(err, errlen, "%s: out of memory", path);
+        (void)snprintf(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     pnw_ynode_t *root = pnw_yaml_parse(buf, len, path, err, errlen);

@@ -78,7 +78,7 @@ mnt_record(pn_job_t *job, const json_t *args)
     if (json_array_size(args) > 1)
         sleep_ms(job, (long)json_integer_value(json_array_get(args, 1)));
     json_t *body = json_pack("{s:s, s:O?}", "jid", pn_job_jid(job), "ref", json_array_get(args, 0));
-    snprintf(key, sizeof key, "record:%s", pn_job_jid(job));
+    (void)snprintf(key, sizeof key, "record:%s", pn_job_jid(job));
     pn_job_response_t res;
     int rc = pn_job_api(job, "POST", path, body, key, &res);
     json_decref(body);
@@ -159,13 +159,16 @@ mnt_hog(pn_job_t *job, const json_t *args)
     if (!hooks_on(job))
         return PN_JOB_DEAD;
     const char *what = json_string_value(json_array_get(args, 0));
+    if (!what)
+        what = ""; /* not a string: none of the hogs below */
     if (!strcmp(what, "cpu")) {
         volatile unsigned long x = 0;
         for (;;)
             x++;
     }
     if (!strcmp(what, "memory")) {
-        for (int i = 0; i < 1024; i++) {
+        /* Each block is kept on purpose: the point is to reach the memory limit. */
+        for (int i = 0; i < 1024; i++) { /* NOLINT(clang-analyzer-unix.Malloc): see above */
             char *p = malloc(16u << 20);
             if (!p) {
                 pn_job_fail(job, "allocation %d of 16 MiB failed (memory limit)", i);
@@ -194,12 +197,15 @@ mnt_workdir(pn_job_t *job, const json_t *args)
     if (!dir)
         return PN_JOB_ERROR;
     char path[4096];
-    snprintf(path, sizeof path, "%s/scratch.txt", dir);
+    int n = snprintf(path, sizeof path, "%s/scratch.txt", dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return PN_JOB_ERROR;
     FILE *f = fopen(path, "w");
     if (!f)
         return PN_JOB_ERROR;
-    fputs("scratch\n", f);
-    fclose(f);
+    bool wrote = fputs("scratch\n", f) >= 0;
+    if (fclose(f) != 0 || !wrote)
+        return PN_JOB_ERROR;
     pn_job_fail(job, "workdir=%s", dir);
     return PN_JOB_DEAD;
 }

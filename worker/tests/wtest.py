@@ -241,7 +241,7 @@ class Worker:
                   "job_plugins:", "  maintenance:", "    test_hooks: 'true'"]
         with open(self.cfg, "w") as f:
             f.write("\n".join(lines) + "\n" + extra)
-        self.env = dict(os.environ, WORKER_SERVICE_TOKEN=SECRET, **(env or {}))
+        self.env = dict(os.environ, **{"WORKER_SERVICE_TOKEN": SECRET, **(env or {})})
         for k in ("REDIS_URL", "REDIS_QUEUE_URL", "BACKEND_API_URL"):
             self.env.pop(k, None)
         self.proc = None

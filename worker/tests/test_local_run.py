@@ -85,8 +85,8 @@ class LocalRun(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
         assert not connected, "a canary standing in for the server or Redis was connected to"
 
-    def run_w(self, *args, timeout=120):
-        p = subprocess.run([W, *args], env=self.env, capture_output=True, text=True,
+    def run_w(self, *args, timeout=120, env=None):
+        p = subprocess.run([W, *args], env=env or self.env, capture_output=True, text=True,
                            timeout=timeout, cwd=self.tmp)
         self.assertNotIn("ERROR: AddressSanitizer", p.stderr)
         self.assertNotIn("runtime error:", p.stderr)
@@ -229,8 +229,15 @@ class LocalRun(unittest.TestCase):
         d = self.out("multi")
         other = os.path.join(self.tmp, "second.png")
         png(other, 100, 200)
+        # LeakSanitizer's exit-time scan crashes ("Tracer caught signal 11", a garbage DTLS
+        # entry) in a process that loaded libvips through the backend's dlopen and ran it on
+        # its own threads: a sanitizer runtime fault, not a leak. This one in-process run goes
+        # without the leak scan (ASan and UBSan stay on); test_media checks the same code for
+        # leaks in-process, and the other runs here check the isolated child's.
+        env = dict(self.env, ASAN_OPTIONS=self.env.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
         p = self.run_w("--run", "ThumbnailGenerationJob", "--plugin", FILES, "--file", self.png,
-                       "--file", other, "--out", d, "--arg", 'sizes=["small"]', "--in-process")
+                       "--file", other, "--out", d, "--arg", 'sizes=["small"]', "--in-process",
+                       env=env)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(sorted(os.listdir(d)), ["gradient.png", "second.png"])
         for n in ("gradient.png", "second.png"):

@@ -133,7 +133,8 @@ typedef struct pn_job_host {
     int (*api)(pn_job_t *job, const char *method, const char *path, const json_t *body,
                const char *idem_key, pn_job_response_t *res);
     /* Idempotency in Redis, keyed per job class: processed() is 1 when mark_processed() was
-     * called for key within ttl_s seconds, 0 when not, -1 when Redis failed. */
+     * called for key within ttl_s seconds, 0 when not, -1 when Redis failed or the key is too
+     * long (with the class name it must fit in 500 bytes). */
     int (*processed)(pn_job_t *job, const char *key);
     int (*mark_processed)(pn_job_t *job, const char *key, int ttl_s);
     /* Counters and timings, published with the heartbeat (pn:counters). */

@@ -314,6 +314,16 @@ resync(pnw_redis_t *r, pnw_item_t *pending, pnw_item_t *buf)
     return pnw_rt.resync ? -1 : 0;
 }
 
+/* Jobs this process holds that have not finished: what the fetch budget (concurrency +
+ * prefetch) limits. Finished ones waiting for their acknowledgement keep nobody waiting, and
+ * counting them made every job cost three round trips of budget instead of two. Caller holds
+ * the lock. */
+static int
+held(int npend)
+{
+    return pnw_rt.inflight - pnw_rt.ndone - npend;
+}
+
 static void *
 dispatcher(void *ud)
 {
@@ -323,6 +333,7 @@ dispatcher(void *ud)
     pnw_item_t *pending = NULL, *ptail = NULL;
     pnw_item_t *buf = NULL, *btail = NULL; /* fetched, not handed out yet */
     int nbuf = 0;
+    int npend = 0;    /* items in pending: finished (or returned), their acknowledgement not sent */
     bool dry = false; /* the last fetch found the queues empty while jobs were buffered */
     args_t a = {0};
     double last_err = 0, backoff = 0.05;
@@ -335,7 +346,7 @@ dispatcher(void *ud)
             /* Queues empty and threads busy with what we hold: wait for a thread rather
              * than spin on empty fetches; look again after a while. */
             bool can = !pnw_rt.stopping && !pnw_rt.quiet &&
-                       pnw_rt.inflight < cfg->concurrency + cfg->prefetch &&
+                       held(npend) < cfg->concurrency + cfg->prefetch &&
                        !(dry && (buf || pnw_rt.inflight > 0) && waits == 0);
             nstart = to_start(buf, &alone);
             if (pnw_rt.done || can || pending || nstart || (pnw_rt.stopping && buf) ||
@@ -347,11 +358,12 @@ dispatcher(void *ud)
             pnw_item_t *it = pnw_rt.done;
             pnw_rt.done = it->next;
             append(&pending, &ptail, it);
+            npend++;
         }
         pnw_rt.done_tail = NULL;
         pnw_rt.ndone = 0;
         if (!pnw_rt.stopping && !pnw_rt.quiet)
-            nfetch = cfg->concurrency + cfg->prefetch - pnw_rt.inflight;
+            nfetch = cfg->concurrency + cfg->prefetch - held(npend);
         bool leave = disp_exit && pnw_rt.inflight == 0 && !pending;
         bool stopping = pnw_rt.stopping;
         pthread_mutex_unlock(&pnw_rt.mu);
@@ -491,6 +503,9 @@ dispatcher(void *ud)
         }
         pending = keep;
         ptail = ktail;
+        npend = 0;
+        for (const pnw_item_t *it = pending; it; it = it->next)
+            npend++;
         pnw_item_t *fetched = NULL, *ftail = NULL;
         int nfetched = 0;
         for (size_t i = 0; i + 1 < rep->elements; i += 2) {

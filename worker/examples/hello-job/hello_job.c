@@ -20,14 +20,20 @@ hello(pn_job_t *job, const json_t *args)
         return PN_JOB_ERROR;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/greeting.txt", dir);
+    if (snprintf(path, sizeof path, "%s/greeting.txt", dir) >= (int)sizeof path) {
+        pn_job_fail(job, "working directory path too long");
+        return PN_JOB_ERROR;
+    }
     FILE *f = fopen(path, "w");
     if (!f) {
         pn_job_fail(job, "cannot write %s", path);
         return PN_JOB_ERROR;
     }
-    fprintf(f, "Hello, %s\n", name);
-    fclose(f);
+    bool ok = fprintf(f, "Hello, %s\n", name) > 0; /* name: the worker checked args "s" */
+    if (fclose(f) != 0 || !ok) {
+        pn_job_fail(job, "cannot write %s", path);
+        return PN_JOB_ERROR;
+    }
     pn_job_log(job, PN_JOB_LOG_INFO, "said hello to %s", name);
     pn_job_count(job, "greetings", 1);
     if (pn_job_mark_processed(job, pn_job_jid(job), 86400) != 0) {

@@ -13,7 +13,7 @@
 
 static char dir[PATH_MAX];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static const fb_image_t *image;
+static const fb_image_t *image_be;
 static const fb_av_t *av;
 
 static int
@@ -29,17 +29,17 @@ fb_setup(char *err, size_t errlen)
     char self[PATH_MAX];
     if (!dladdr((void *)(uintptr_t)fb_setup, &di) || !di.dli_fname ||
         !realpath(di.dli_fname, self)) {
-        snprintf(err, errlen, "cannot tell where the plugin was loaded from");
+        (void)snprintf(err, errlen, "cannot tell where the plugin was loaded from");
         return -1;
     }
     char *slash = strrchr(self, '/');
     *slash = '\0';
-    snprintf(dir, sizeof dir, "%s", self);
+    (void)snprintf(dir, sizeof dir, "%s", self); /* both PATH_MAX: always fits */
     static const char *const names[] = {"files-image.so", "files-av.so"};
     for (size_t i = 0; i < 2; i++) {
         char p[PATH_MAX];
         if (path_of(names[i], p, sizeof p) || access(p, R_OK) != 0) {
-            snprintf(err, errlen, "backend %s/files/%s is missing", dir, names[i]);
+            (void)snprintf(err, errlen, "backend %s/files/%s is missing", dir, names[i]);
             return -1;
         }
     }
@@ -52,7 +52,7 @@ open_backend(const char *name, const char *entry, char *err, size_t errlen)
 {
     char p[PATH_MAX];
     if (path_of(name, p, sizeof p)) {
-        snprintf(err, errlen, "backend path too long");
+        (void)snprintf(err, errlen, "backend path too long");
         return NULL;
     }
     void *dl = dlopen(p, RTLD_NOW | RTLD_LOCAL);
@@ -61,7 +61,7 @@ open_backend(const char *name, const char *entry, char *err, size_t errlen)
         char why[200];
         const char *e = dlerror();
         fm_text_clean(e ? e : "no entry", e ? strlen(e) : 8, why, sizeof why);
-        snprintf(err, errlen, "cannot load the backend %s: %s", name, why);
+        (void)snprintf(err, errlen, "cannot load the backend %s: %s", name, why);
         if (dl)
             dlclose(dl);
     }
@@ -73,17 +73,17 @@ static const fb_image_t *
 need_image(char *err, size_t errlen)
 {
     pthread_mutex_lock(&mu);
-    if (!image) {
+    if (!image_be) {
         const fb_image_t *(*entry)(void);
         *(void **)&entry = open_backend("files-image.so", FB_IMAGE_ENTRY, err, errlen);
         const fb_image_t *t = entry ? entry() : NULL;
         if (t && t->abi != FB_ABI)
-            snprintf(err, errlen, "backend files-image.so is from another build");
+            (void)snprintf(err, errlen, "backend files-image.so is from another build");
         else if (t && t->init(err, errlen) == 0)
-            image = t;
+            image_be = t;
     }
     pthread_mutex_unlock(&mu);
-    return image;
+    return image_be;
 }
 
 static int
@@ -103,7 +103,7 @@ need_av(char *err, size_t errlen)
         *(void **)&entry = open_backend("files-av.so", FB_AV_ENTRY, err, errlen);
         const fb_av_t *t = entry ? entry(thumbs_rgb) : NULL;
         if (t && t->abi != FB_ABI)
-            snprintf(err, errlen, "backend files-av.so is from another build");
+            (void)snprintf(err, errlen, "backend files-av.so is from another build");
         else
             av = t;
     }
@@ -121,20 +121,20 @@ fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES]
 }
 
 int
-fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *img, void **exif,
+fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void **exif,
                    size_t *exif_len, char *err, size_t errlen)
 {
     *exif = NULL, *exif_len = 0;
     const fb_image_t *t = need_image(err, errlen);
-    return t ? t->meta_file(path, l, img, exif, exif_len, err, errlen) : FM_EBACKEND;
+    return t ? t->meta_file(path, l, image, exif, exif_len, err, errlen) : FM_EBACKEND;
 }
 
 void
 fm_thumbs_clear(fm_thumb_t out[FM_NSIZES])
 {
     /* Thumbnails exist only if the image backend made them. */
-    if (image)
-        image->thumbs_clear(out);
+    if (image_be)
+        image_be->thumbs_clear(out);
     else
         memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
 }
@@ -152,6 +152,6 @@ fm_av_probe_file(const char *path, const fm_limits_t *l, json_t *out, fm_av_post
 void
 fb_shutdown(void)
 {
-    if (image)
-        image->shutdown();
+    if (image_be)
+        image_be->shutdown();
 }

@@ -92,7 +92,10 @@ set_status(pn_job_t *job, const char *id, const char *status, json_t *result, js
 {
     char path[160];
     pn_job_response_t res;
-    snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
+    if (snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id) >= (int)sizeof path) {
+        pn_job_fail(job, "processing job id too long");
+        return PN_JOB_DEAD;
+    }
     json_t *b = json_pack("{s:s}", "status", status);
     if (result)
         json_object_set(b, "result_data", result);
@@ -111,7 +114,11 @@ download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
 #ifdef PN_JOB_HAVE_API_FILE
     char path[160];
     pn_job_response_t res = {0};
-    snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
+    if (snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id) >=
+        (int)sizeof path) {
+        pn_job_fail(job, "file id too long");
+        return PN_JOB_DEAD;
+    }
     if (!PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
         pn_job_fail(job, "this worker has no api_download in its job SDK");
         return PN_JOB_ERROR;
@@ -137,8 +144,11 @@ upload(pn_job_t *job, const char *file_id, const char *kind, const char *name, c
 #ifdef PN_JOB_HAVE_API_FILE
     char path[256];
     pn_job_response_t res = {0};
-    snprintf(path, sizeof path, "/api/v1/worker/files/%s/derivatives?kind=%s&name=%s", file_id,
-             kind, name);
+    if (snprintf(path, sizeof path, "/api/v1/worker/files/%s/derivatives?kind=%s&name=%s", file_id,
+                 kind, name) >= (int)sizeof path) {
+        pn_job_fail(job, "derivative URL too long for %s", name);
+        return PN_JOB_ERROR;
+    }
     if (!PN_JOB_HOST_HAS(pn_job_host_, api_upload)) {
         pn_job_fail(job, "this worker has no api_upload in its job SDK");
         return PN_JOB_ERROR;
@@ -178,8 +188,13 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
         if (!o->thumbs[i].data || !wanted(params, fm_size_names[i]))
             continue;
         char name[64], src[PATH_MAX];
-        snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l));
-        snprintf(src, sizeof src, "%s/%s-%s", dir, o->derivative_kind, name);
+        if (snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l)) >=
+                (int)sizeof name ||
+            snprintf(src, sizeof src, "%s/%s-%s", dir, o->derivative_kind, name) >=
+                (int)sizeof src) {
+            pn_job_fail(job, "derivative path too long in the work directory");
+            return PN_JOB_ERROR;
+        }
         FILE *f = fopen(src, "wbx");
         bool ok = f && fwrite(o->thumbs[i].data, 1, o->thumbs[i].len, f) == o->thumbs[i].len;
         if (f && fclose(f) != 0)
@@ -195,7 +210,10 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
     if (o->file_patch && json_object_size(o->file_patch)) {
         char path[160];
         pn_job_response_t res;
-        snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
+        if (snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id) >= (int)sizeof path) {
+            pn_job_fail(job, "file id too long");
+            return PN_JOB_DEAD;
+        }
         int rc = call(job, "PATCH", path, o->file_patch, &res);
         json_decref(res.body);
         if (rc)
@@ -217,7 +235,10 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
         return PN_JOB_DEAD;
     char path[160];
     pn_job_response_t res;
-    snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
+    if (snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id) >= (int)sizeof path) {
+        pn_job_fail(job, "processing job id too long");
+        return PN_JOB_DEAD;
+    }
     int rc = call(job, "GET", path, NULL, &res);
     if (rc) {
         json_decref(res.body);
@@ -228,7 +249,9 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
     const char *fid = json_string_value(json_object_get(pj, "file_object_id"));
     char file_id[80];
     json_t *params = json_incref(json_object_get(pj, "job_parameters"));
-    snprintf(file_id, sizeof file_id, "%s", fid ? fid : "");
+    /* A cut id is not a file id: left empty, it fails uuid_like below. */
+    if (snprintf(file_id, sizeof file_id, "%s", fid ? fid : "") >= (int)sizeof file_id)
+        file_id[0] = '\0';
     bool done = status && (!strcmp(status, "completed") || !strcmp(status, "failed"));
     json_decref(res.body);
     if (done) { /* delivered twice (at-least-once): the first run finished it */
@@ -251,7 +274,11 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
         pn_job_fail(job, "no work directory");
         return PN_JOB_ERROR;
     }
-    snprintf(input, sizeof input, "%s/input", dir);
+    if (snprintf(input, sizeof input, "%s/input", dir) >= (int)sizeof input) {
+        json_decref(params);
+        pn_job_fail(job, "work directory path too long");
+        return PN_JOB_ERROR;
+    }
     uint64_t max = kind == FM_THUMBNAIL ? l.max_image_bytes : l.max_av_bytes;
     if ((rc = download(job, file_id, input, max))) {
         json_decref(params);

@@ -4,8 +4,8 @@
 
 #define MEDIA_CLASS(n, fn, t, mem)                                                                 \
     {                                                                                              \
-        .name = n, .queue = "file_processing", .retry = 3, .timeout_s = t, .isolated = true,       \
-        .memory_limit_mb = mem, .args = "s", .execute = fn                                         \
+        .name = (n), .queue = "file_processing", .retry = 3, .timeout_s = (t), .isolated = true,   \
+        .memory_limit_mb = (mem), .args = "s", .execute = (fn)                                     \
     }
 
 /* The child limits its address space to what it maps at start plus the class's limit, and our

@@ -33,7 +33,7 @@ now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void
@@ -105,12 +105,12 @@ static void
 av_err(char *err, size_t errlen, const char *what, int rc, const src_t *s)
 {
     if (rc == AVERROR_EXIT || interrupted((void *)(uintptr_t)s)) {
-        snprintf(err, errlen, "%s: took longer than the deadline", what);
+        (void)snprintf(err, errlen, "%s: took longer than the deadline", what);
         return;
     }
     char b[AV_ERROR_MAX_STRING_SIZE] = "";
     av_strerror(rc, b, sizeof b);
-    snprintf(err, errlen, "%s: %s", what, b);
+    (void)snprintf(err, errlen, "%s: %s", what, b);
 }
 
 static void
@@ -137,7 +137,7 @@ open_input(src_t *s, const fm_limits_t *l, AVFormatContext **out, AVIOContext **
             av_freep(&pb->buffer), avio_context_free(&pb);
         else
             av_free(iobuf);
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     fc->pb = pb;
@@ -153,15 +153,15 @@ open_input(src_t *s, const fm_limits_t *l, AVFormatContext **out, AVIOContext **
         /* avformat_open_input freed fc but not our I/O context. */
         av_freep(&pb->buffer), avio_context_free(&pb);
         if (rc == AVERROR_INVALIDDATA || rc == AVERROR(EINVAL))
-            snprintf(err, errlen, "not audio or video in an allowed format");
+            (void)snprintf(err, errlen, "not audio or video in an allowed format");
         else
             av_err(err, errlen, "cannot open the media", rc, s);
         return -1;
     }
     *out = fc, *pbo = pb;
     if (fc->nb_streams > (unsigned)l->max_streams) {
-        snprintf(err, errlen, "too many streams: %u, the limit is %d", fc->nb_streams,
-                 l->max_streams);
+        (void)snprintf(err, errlen, "too many streams: %u, the limit is %d", fc->nb_streams,
+                       l->max_streams);
         close_input(out, pbo);
         return -1;
     }
@@ -172,7 +172,7 @@ open_input(src_t *s, const fm_limits_t *l, AVFormatContext **out, AVIOContext **
         return -1;
     }
     if (fc->nb_streams == 0 || fc->nb_streams > (unsigned)l->max_streams) {
-        snprintf(err, errlen, "%u streams, expected 1 to %d", fc->nb_streams, l->max_streams);
+        (void)snprintf(err, errlen, "%u streams, expected 1 to %d", fc->nb_streams, l->max_streams);
         close_input(out, pbo);
         return -1;
     }
@@ -271,12 +271,12 @@ poster(AVFormatContext *fc, int vi, src_t *s, const fm_limits_t *l, fm_av_poster
     AVCodecParameters *p = st->codecpar;
     if (p->width <= 0 || p->height <= 0 || p->width > l->max_side || p->height > l->max_side ||
         (uint64_t)p->width * (uint64_t)p->height > l->max_pixels) {
-        snprintf(err, errlen, "video frame size %dx%d out of limits", p->width, p->height);
+        (void)snprintf(err, errlen, "video frame size %dx%d out of limits", p->width, p->height);
         return -1;
     }
     const AVCodec *dec = avcodec_find_decoder(p->codec_id);
     if (!dec) {
-        snprintf(err, errlen, "no decoder for %s", avcodec_get_name(p->codec_id));
+        (void)snprintf(err, errlen, "no decoder for %s", avcodec_get_name(p->codec_id));
         return -1;
     }
     AVCodecContext *cc = avcodec_alloc_context3(dec);
@@ -286,12 +286,12 @@ poster(AVFormatContext *fc, int vi, src_t *s, const fm_limits_t *l, fm_av_poster
     uint8_t *rgb[4] = {0};
     int lines[4], rc = -1, have = 0;
     if (!cc || !pkt || !fr || !keep || avcodec_parameters_to_context(cc, p) < 0) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         goto done;
     }
     cc->thread_count = 1;
     if (avcodec_open2(cc, dec, NULL) < 0) {
-        snprintf(err, errlen, "cannot open the %s decoder", dec->name);
+        (void)snprintf(err, errlen, "cannot open the %s decoder", dec->name);
         goto done;
     }
     double dur = fc->duration > 0 ? (double)fc->duration / AV_TIME_BASE : 0;
@@ -334,17 +334,17 @@ poster(AVFormatContext *fc, int vi, src_t *s, const fm_limits_t *l, fm_av_poster
             break;
     }
     if (interrupted(s)) {
-        snprintf(err, errlen, "poster frame: took longer than the deadline");
+        (void)snprintf(err, errlen, "poster frame: took longer than the deadline");
         goto done;
     }
     if (!have) {
-        snprintf(err, errlen, "no video frame could be decoded");
+        (void)snprintf(err, errlen, "no video frame could be decoded");
         goto done;
     }
     sws = sws_getContext(keep->width, keep->height, keep->format, keep->width, keep->height,
                          AV_PIX_FMT_RGB24, SWS_BILINEAR, NULL, NULL, NULL);
     if (!sws || av_image_alloc(rgb, lines, keep->width, keep->height, AV_PIX_FMT_RGB24, 32) < 0) {
-        snprintf(err, errlen, "cannot convert the frame");
+        (void)snprintf(err, errlen, "cannot convert the frame");
         goto done;
     }
     sws_scale(sws, (const uint8_t *const *)keep->data, keep->linesize, 0, keep->height, rgb, lines);
@@ -391,16 +391,16 @@ fm_av_probe_file(const char *path, const fm_limits_t *l, json_t *out, fm_av_post
     struct stat st;
     int fd = fm_open_regular(path, &st);
     if (fd < 0) {
-        snprintf(err, errlen, "cannot read the file");
+        (void)snprintf(err, errlen, "cannot read the file");
         return -1;
     }
     if (st.st_size == 0 || (uint64_t)st.st_size > l->max_av_bytes) {
         close(fd);
         if (st.st_size == 0)
-            snprintf(err, errlen, "empty file");
+            (void)snprintf(err, errlen, "empty file");
         else
-            snprintf(err, errlen, "media file too large: %lld bytes, the limit is %llu",
-                     (long long)st.st_size, (unsigned long long)l->max_av_bytes);
+            (void)snprintf(err, errlen, "media file too large: %lld bytes, the limit is %llu",
+                           (long long)st.st_size, (unsigned long long)l->max_av_bytes);
         return -1;
     }
     src_t s = {.fd = fd, .size = st.st_size};
@@ -414,7 +414,7 @@ fm_av_probe_buffer(const void *buf, size_t len, const fm_limits_t *l, json_t *ou
                    size_t errlen)
 {
     if (len == 0) {
-        snprintf(err, errlen, "empty file");
+        (void)snprintf(err, errlen, "empty file");
         return -1;
     }
     src_t s = {.fd = -1, .buf = buf, .len = len, .size = (int64_t)len};

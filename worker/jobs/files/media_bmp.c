@@ -42,16 +42,16 @@ parse(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l, bmp_t *b,
 {
     memset(b, 0, sizeof *b);
     if (!fm_is_bmp(p, n)) {
-        snprintf(err, errlen, "not a BMP file");
+        (void)snprintf(err, errlen, "not a BMP file");
         return -1;
     }
     uint32_t hsize = le32(p + 14);
     if (hsize != 12 && hsize != 40 && hsize != 52 && hsize != 56 && hsize != 108 && hsize != 124) {
-        snprintf(err, errlen, "BMP header of %u bytes is not supported", hsize);
+        (void)snprintf(err, errlen, "BMP header of %u bytes is not supported", hsize);
         return -1;
     }
     if (n < 14 + (size_t)hsize) {
-        snprintf(err, errlen, "truncated BMP header");
+        (void)snprintf(err, errlen, "truncated BMP header");
         return -1;
     }
     const uint8_t *h = p + 14;
@@ -66,31 +66,31 @@ parse(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l, bmp_t *b,
     if (ht < 0)
         b->top_down = true, ht = -ht;
     if (w <= 0 || ht <= 0) {
-        snprintf(err, errlen, "image has no pixels");
+        (void)snprintf(err, errlen, "image has no pixels");
         return -1;
     }
     if (w > l->max_side || ht > l->max_side) {
-        snprintf(err, errlen, "image too large: %lldx%lld, the limit is %d pixels per side",
-                 (long long)w, (long long)ht, l->max_side);
+        (void)snprintf(err, errlen, "image too large: %lldx%lld, the limit is %d pixels per side",
+                       (long long)w, (long long)ht, l->max_side);
         return -1;
     }
-    if ((uint64_t)w * (uint64_t)ht > l->max_pixels) {
-        snprintf(err, errlen, "image too large: %llu pixels, the limit is %llu",
-                 (unsigned long long)((uint64_t)w * (uint64_t)ht),
-                 (unsigned long long)l->max_pixels);
+    uint64_t px = (uint64_t)w * (uint64_t)ht;
+    if (px > l->max_pixels) {
+        (void)snprintf(err, errlen, "image too large: %llu pixels, the limit is %llu",
+                       (unsigned long long)px, (unsigned long long)l->max_pixels);
         return -1;
     }
     b->width = (int)w, b->height = (int)ht;
     if (comp == 1 || comp == 2 || comp == 4 || comp == 5) {
-        snprintf(err, errlen, "BMP with %s compression is not supported",
-                 comp == 1   ? "RLE8"
-                 : comp == 2 ? "RLE4"
-                 : comp == 4 ? "JPEG"
-                             : "PNG");
+        (void)snprintf(err, errlen, "BMP with %s compression is not supported",
+                       comp == 1   ? "RLE8"
+                       : comp == 2 ? "RLE4"
+                       : comp == 4 ? "JPEG"
+                                   : "PNG");
         return -1;
     }
     if (comp != 0 && comp != 3 && comp != 6) {
-        snprintf(err, errlen, "BMP compression %u is not supported", comp);
+        (void)snprintf(err, errlen, "BMP compression %u is not supported", comp);
         return -1;
     }
     switch (b->bpp) {
@@ -98,13 +98,13 @@ parse(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l, bmp_t *b,
     case 4:
     case 8:
         if (comp != 0) {
-            snprintf(err, errlen, "BMP: bit fields on a %d-bit image", b->bpp);
+            (void)snprintf(err, errlen, "BMP: bit fields on a %d-bit image", b->bpp);
             return -1;
         }
         b->ncolours = used && used < (1u << b->bpp) ? (int)used : 1 << b->bpp;
         b->palette = h + hsize + (hsize == 40 && comp == 3 ? 12 : 0);
         if ((size_t)(b->palette - p) + (size_t)b->ncolours * (size_t)b->entry > n) {
-            snprintf(err, errlen, "truncated BMP palette");
+            (void)snprintf(err, errlen, "truncated BMP palette");
             return -1;
         }
         break;
@@ -112,7 +112,7 @@ parse(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l, bmp_t *b,
     case 24:
     case 32:
         if (b->bpp == 24 && comp != 0) {
-            snprintf(err, errlen, "BMP: bit fields on a 24-bit image");
+            (void)snprintf(err, errlen, "BMP: bit fields on a 24-bit image");
             return -1;
         }
         if (comp == 0 && b->bpp == 16)
@@ -123,27 +123,27 @@ parse(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l, bmp_t *b,
             /* After a 40-byte header the masks follow it; V2+ headers hold them. */
             int k = comp == 6 || hsize >= 56 ? 4 : 3;
             if (n < 14 + 40 + 4 * (size_t)k) {
-                snprintf(err, errlen, "truncated BMP header");
+                (void)snprintf(err, errlen, "truncated BMP header");
                 return -1;
             }
             for (int i = 0; i < k; i++)
-                b->mask[i] = le32(h + 40 + 4 * i);
+                b->mask[i] = le32(h + 40 + 4 * (size_t)i);
             if (!b->mask[0] || !b->mask[1] || !b->mask[2]) {
-                snprintf(err, errlen, "BMP: empty colour mask");
+                (void)snprintf(err, errlen, "BMP: empty colour mask");
                 return -1;
             }
         }
         break;
     default:
-        snprintf(err, errlen, "BMP with %d bits per pixel is not supported", b->bpp);
+        (void)snprintf(err, errlen, "BMP with %d bits per pixel is not supported", b->bpp);
         return -1;
     }
     b->offset = le32(p + 10);
     b->stride = (((uint64_t)b->width * (uint64_t)b->bpp + 31) / 32) * 4;
-    if (b->offset < 14 + (uint64_t)hsize || b->offset > size ||
-        b->stride * (uint64_t)b->height > size - b->offset) {
-        snprintf(err, errlen, "truncated BMP: %llu bytes of pixels expected",
-                 (unsigned long long)(b->stride * (uint64_t)b->height));
+    uint64_t pixels = b->stride * (uint64_t)b->height;
+    if (b->offset < 14 + (uint64_t)hsize || b->offset > size || pixels > size - b->offset) {
+        (void)snprintf(err, errlen, "truncated BMP: %llu bytes of pixels expected",
+                       (unsigned long long)pixels);
         return -1;
     }
     return 0;
@@ -155,8 +155,8 @@ fill_info(const bmp_t *b, fm_image_info_t *info)
     memset(info, 0, sizeof *info);
     info->width = b->width, info->height = b->height, info->pages = 1;
     info->bands = b->mask[3] ? 4 : 3;
-    snprintf(info->loader, sizeof info->loader, "bmpload");
-    snprintf(info->interpretation, sizeof info->interpretation, "srgb");
+    (void)snprintf(info->loader, sizeof info->loader, "bmpload");
+    (void)snprintf(info->interpretation, sizeof info->interpretation, "srgb");
 }
 
 int
@@ -229,7 +229,7 @@ fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t out[F
     uint8_t *rgb = malloc((size_t)ow * (size_t)oh * 3);
     if (!acc || !rgb) {
         free(acc), free(rgb);
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     int oy = 0;
@@ -240,7 +240,7 @@ fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t out[F
             int ox = x / s < ow ? x / s : ow - 1;
             uint8_t c[3];
             pixel(&b, row, x, c);
-            uint32_t *a = acc + 4 * ox;
+            uint32_t *a = acc + 4 * (size_t)ox;
             a[0] += c[0], a[1] += c[1], a[2] += c[2], a[3]++;
         }
         /* A block row is done every s rows; the remainder folds into the last one. */
@@ -248,7 +248,7 @@ fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t out[F
         if (((y + 1) % s == 0 && oy < oh - 1) || last) {
             uint8_t *o = rgb + (size_t)oy * (size_t)ow * 3;
             for (int x = 0; x < ow; x++) {
-                uint32_t *a = acc + 4 * x, k = a[3] ? a[3] : 1;
+                uint32_t *a = acc + 4 * (size_t)x, k = a[3] ? a[3] : 1;
                 for (int i = 0; i < 3; i++)
                     o[3 * x + i] = (uint8_t)((a[i] + k / 2) / k);
             }

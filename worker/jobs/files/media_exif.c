@@ -39,11 +39,11 @@ rational(ExifEntry *e, ExifByteOrder bo, unsigned i)
     if (!e || !e->data || i >= e->components)
         return NAN;
     if (e->format == EXIF_FORMAT_RATIONAL && e->size >= (i + 1) * 8) {
-        ExifRational r = exif_get_rational(e->data + i * 8, bo);
+        ExifRational r = exif_get_rational(e->data + (size_t)i * 8, bo);
         return r.denominator ? (double)r.numerator / r.denominator : NAN;
     }
     if (e->format == EXIF_FORMAT_SRATIONAL && e->size >= (i + 1) * 8) {
-        ExifSRational r = exif_get_srational(e->data + i * 8, bo);
+        ExifSRational r = exif_get_srational(e->data + (size_t)i * 8, bo);
         return r.denominator ? (double)r.numerator / r.denominator : NAN;
     }
     return NAN;

@@ -42,7 +42,7 @@ sniff_allowed(const uint8_t *p, size_t n, const fm_limits_t *l, char *err, size_
             return 0;
     if (!strcmp(m, "image/heic") || !strcmp(m, "image/avif"))
         return fm_image_module("heif", l, err, errlen);
-    snprintf(err, errlen, "not an image in an allowed format");
+    (void)snprintf(err, errlen, "not an image in an allowed format");
     return -1;
 }
 
@@ -55,7 +55,7 @@ vips_err(char *err, size_t errlen, const char *what)
     char line[160];
     size_t n = strcspn(b, "\n");
     fm_text_clean(b, n, line, sizeof line);
-    snprintf(err, errlen, "%s: %s", what, *line ? line : "unknown libvips error");
+    (void)snprintf(err, errlen, "%s: %s", what, *line ? line : "unknown libvips error");
     vips_error_clear();
 }
 
@@ -67,7 +67,8 @@ check_header(VipsImage *im, const fm_limits_t *l, fm_image_info_t *info, char *e
     if (vips_image_get_typeof(im, "vips-loader"))
         vips_image_get_string(im, "vips-loader", &loader);
     if (!loader || !loader_allowed(loader)) {
-        snprintf(err, errlen, "image format not allowed (loader %s)", loader ? loader : "none");
+        (void)snprintf(err, errlen, "image format not allowed (loader %s)",
+                       loader ? loader : "none");
         return -1;
     }
     int w = vips_image_get_width(im), h = vips_image_get_height(im);
@@ -75,28 +76,31 @@ check_header(VipsImage *im, const fm_limits_t *l, fm_image_info_t *info, char *e
     memset(info, 0, sizeof *info);
     info->width = w, info->height = h, info->pages = pages;
     info->bands = vips_image_get_bands(im);
-    snprintf(info->loader, sizeof info->loader, "%s", loader);
+    (void)snprintf(info->loader, sizeof info->loader, "%s", loader); /* an allowed short name */
     const char *interp =
         vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_guess_interpretation(im));
-    snprintf(info->interpretation, sizeof info->interpretation, "%s", interp ? interp : "unknown");
+    /* A libvips enum nickname; cut, it would only be a shorter label. */
+    (void)snprintf(info->interpretation, sizeof info->interpretation, "%s",
+                   interp ? interp : "unknown");
     if (w <= 0 || h <= 0) {
-        snprintf(err, errlen, "image has no pixels");
+        (void)snprintf(err, errlen, "image has no pixels");
         return -1;
     }
     if (w > l->max_side || h > l->max_side) {
-        snprintf(err, errlen, "image too large: %dx%d, the limit is %d pixels per side", w, h,
-                 l->max_side);
+        (void)snprintf(err, errlen, "image too large: %dx%d, the limit is %d pixels per side", w, h,
+                       l->max_side);
         return -1;
     }
     if (pages > l->max_frames) {
-        snprintf(err, errlen, "image has too many frames: %d, the limit is %d", pages,
-                 l->max_frames);
+        (void)snprintf(err, errlen, "image has too many frames: %d, the limit is %d", pages,
+                       l->max_frames);
         return -1;
     }
     uint64_t px = (uint64_t)w * (uint64_t)h * (uint64_t)(pages > 0 ? pages : 1);
     if (px > l->max_pixels) {
-        snprintf(err, errlen, "image too large: %llu pixels over %d frame(s), the limit is %llu",
-                 (unsigned long long)px, pages, (unsigned long long)l->max_pixels);
+        (void)snprintf(err, errlen,
+                       "image too large: %llu pixels over %d frame(s), the limit is %llu",
+                       (unsigned long long)px, pages, (unsigned long long)l->max_pixels);
         return -1;
     }
     return 0;
@@ -106,12 +110,12 @@ static int
 check_size(uint64_t n, const fm_limits_t *l, char *err, size_t errlen)
 {
     if (n == 0) {
-        snprintf(err, errlen, "empty file");
+        (void)snprintf(err, errlen, "empty file");
         return -1;
     }
     if (n > l->max_image_bytes) {
-        snprintf(err, errlen, "image file too large: %llu bytes, the limit is %llu",
-                 (unsigned long long)n, (unsigned long long)l->max_image_bytes);
+        (void)snprintf(err, errlen, "image file too large: %llu bytes, the limit is %llu",
+                       (unsigned long long)n, (unsigned long long)l->max_image_bytes);
         return -1;
     }
     return 0;
@@ -122,7 +126,7 @@ open_file(const char *path, const fm_limits_t *l, fm_image_info_t *info, char *e
 {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "cannot read the file");
+        (void)snprintf(err, errlen, "cannot read the file");
         return NULL;
     }
     if (check_size((uint64_t)st.st_size, l, err, errlen))
@@ -131,7 +135,7 @@ open_file(const char *path, const fm_limits_t *l, fm_image_info_t *info, char *e
     size_t hn = 0;
     uint64_t size;
     if (read_head(path, head, sizeof head, &hn, &size) != 0) {
-        snprintf(err, errlen, "not an image in an allowed format");
+        (void)snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
     }
     if (sniff_allowed(head, hn, l, err, errlen))
@@ -139,7 +143,7 @@ open_file(const char *path, const fm_limits_t *l, fm_image_info_t *info, char *e
     const char *ld = vips_foreign_find_load(path);
     if (!ld) {
         vips_error_clear();
-        snprintf(err, errlen, "not an image in an allowed format");
+        (void)snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
     }
     /* Lazy: only the header is read until pixels are asked for. */
@@ -165,7 +169,7 @@ open_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *
         return NULL;
     if (!vips_foreign_find_load_buffer(buf, len)) {
         vips_error_clear();
-        snprintf(err, errlen, "not an image in an allowed format");
+        (void)snprintf(err, errlen, "not an image in an allowed format");
         return NULL;
     }
     VipsImage *im =
@@ -357,7 +361,7 @@ fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES]
         uint8_t *p = malloc(l->max_image_bytes);
         int rc = -1;
         if (!p || read_head(path, p, l->max_image_bytes, &n, &size) != 0 || n != size)
-            snprintf(err, errlen, "cannot read the file");
+            (void)snprintf(err, errlen, "cannot read the file");
         else
             rc = fm_bmp_thumbs(p, n, l, out, info, err, errlen);
         free(p);
@@ -397,7 +401,7 @@ fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm
 {
     memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
     if (width <= 0 || height <= 0 || width > l->max_side || height > l->max_side) {
-        snprintf(err, errlen, "frame size %dx%d out of limits", width, height);
+        (void)snprintf(err, errlen, "frame size %dx%d out of limits", width, height);
         return -1;
     }
     /* new_from_memory_copy wants packed rows; the decoder's have padding. */
@@ -448,7 +452,8 @@ fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void *
     json_object_set_new(image, "bands", json_integer(info.bands));
     json_object_set_new(image, "colour_space", json_string(info.interpretation));
     char fmt[32];
-    snprintf(fmt, sizeof fmt, "%.*s", (int)strcspn(info.loader, "l"), info.loader);
+    (void)snprintf(fmt, sizeof fmt, "%.*s", (int)strcspn(info.loader, "l"),
+                   info.loader); /* same size */
     json_object_set_new(image, "format", json_string(fmt));
     json_object_set_new(image, "has_alpha", json_boolean(vips_image_hasalpha(im)));
     const void *blob;

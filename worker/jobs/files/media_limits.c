@@ -48,24 +48,27 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
         /* Module names (vips-NAME.so), comma-separated; "" allows none (no HEIF/AVIF). */
         if (strlen(value) >= sizeof l->vips_modules ||
             strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789,") != strlen(value)) {
-            snprintf(err, errlen,
-                     "vips_modules: a comma-separated list of module names, not \"%s\"", value);
+            (void)snprintf(err, errlen,
+                           "vips_modules: a comma-separated list of module names, not \"%s\"",
+                           value);
             return -1;
         }
-        snprintf(l->vips_modules, sizeof l->vips_modules, "%s", value);
+        (void)snprintf(l->vips_modules, sizeof l->vips_modules, "%s", value); /* length checked */
         return 0;
     }
     if (!strcmp(key, "vips_module_dir")) {
         if (value[0] != '/' || strlen(value) >= sizeof l->vips_module_dir || strstr(value, "/..")) {
-            snprintf(err, errlen, "vips_module_dir: an absolute directory, not \"%s\"", value);
+            (void)snprintf(err, errlen, "vips_module_dir: an absolute directory, not \"%s\"",
+                           value);
             return -1;
         }
-        snprintf(l->vips_module_dir, sizeof l->vips_module_dir, "%s", value);
+        (void)snprintf(l->vips_module_dir, sizeof l->vips_module_dir, "%s", value); /* checked */
         return 0;
     }
     if (!strcmp(key, "thumbnail_format")) {
-        if (strcmp(value, "jpeg") && strcmp(value, "webp")) {
-            snprintf(err, errlen, "thumbnail_format: \"jpeg\" or \"webp\", not \"%s\"", value);
+        if (strcmp(value, "jpeg") != 0 && strcmp(value, "webp") != 0) {
+            (void)snprintf(err, errlen, "thumbnail_format: \"jpeg\" or \"webp\", not \"%s\"",
+                           value);
             return -1;
         }
         l->webp = !strcmp(value, "webp");
@@ -81,11 +84,11 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
                 {"analyzeduration", 0, 1e12}, {"max_metadata_bytes", 1024, 1 << 24},
                 {"quality", 1, 100},          {"max_pdf_bytes", 1, 1e12}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (strcmp(key, keys[i].key))
+        if (strcmp(key, keys[i].key) != 0)
             continue;
         if (num(value, keys[i].lo, keys[i].hi, &d) != 0) {
-            snprintf(err, errlen, "%s: \"%s\" is not a number in [%g, %g]", key, value, keys[i].lo,
-                     keys[i].hi);
+            (void)snprintf(err, errlen, "%s: \"%s\" is not a number in [%g, %g]", key, value,
+                           keys[i].lo, keys[i].hi);
             return -1;
         }
         switch (i) {
@@ -128,7 +131,7 @@ fm_limits_set(fm_limits_t *l, const char *key, const char *value, char *err, siz
         }
         return 0;
     }
-    snprintf(err, errlen, "unknown key \"%s\"", key);
+    (void)snprintf(err, errlen, "unknown key \"%s\"", key);
     return -1;
 }
 
@@ -152,6 +155,6 @@ void
 fm_image_no_implicit_modules(void)
 {
     const char *h = getenv("VIPSHOME");
-    if (!h || strcmp(h, "/dev/null"))
+    if (!h || strcmp(h, "/dev/null") != 0)
         setenv("VIPSHOME", "/dev/null", 1);
 }

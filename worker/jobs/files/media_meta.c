@@ -40,7 +40,7 @@ hash_file(const char *path, uint64_t *size, char hex[65], uint8_t *head, size_t 
     free(buf);
     close(fd);
     for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+        (void)snprintf(hex + 2 * (size_t)i, 3, "%02x", d[i]);
     return r < 0 ? -1 : 0;
 }
 
@@ -55,19 +55,19 @@ pdf_meta(const char *path, const fm_limits_t *l, json_t *pdf, char *err, size_t 
         fd = -1;
     }
     if (fd < 0) {
-        snprintf(err, errlen, "cannot read the file");
+        (void)snprintf(err, errlen, "cannot read the file");
         return -1;
     }
     if ((uint64_t)st.st_size > l->max_pdf_bytes) {
         close(fd);
-        snprintf(err, errlen, "PDF too large for properties: %lld bytes, the limit is %llu",
-                 (long long)st.st_size, (unsigned long long)l->max_pdf_bytes);
+        (void)snprintf(err, errlen, "PDF too large for properties: %lld bytes, the limit is %llu",
+                       (long long)st.st_size, (unsigned long long)l->max_pdf_bytes);
         return -1;
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
-        snprintf(err, errlen, "cannot map the file");
+        (void)snprintf(err, errlen, "cannot map the file");
         return -1;
     }
     int rc = fm_pdf_meta(m, (size_t)st.st_size, pdf, err, errlen);
@@ -93,7 +93,7 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
     size_t headn = sizeof head;
     *out = NULL;
     if (hash_file(path, &size, hex, head, &headn) != 0) {
-        snprintf(err, errlen, "cannot read the file");
+        (void)snprintf(err, errlen, "cannot read the file");
         return -1;
     }
     json_t *doc = json_object();
@@ -110,7 +110,7 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
         if (rc == FM_EBACKEND) {
             json_decref(img);
             json_decref(doc);
-            snprintf(err, errlen, "%s", why);
+            (void)snprintf(err, errlen, "%s", why);
             return rc;
         }
         if (rc == 0) {
@@ -137,7 +137,7 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
         if (rc == FM_EBACKEND) {
             json_decref(av);
             json_decref(doc);
-            snprintf(err, errlen, "%s", why);
+            (void)snprintf(err, errlen, "%s", why);
             return rc;
         }
         if (rc == 0)
@@ -150,7 +150,7 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
     fm_json_clean(doc, 4096);
     if (fm_json_bound(doc, l->max_meta_bytes) != 0) {
         json_decref(doc);
-        snprintf(err, errlen, "metadata larger than %zu bytes", l->max_meta_bytes);
+        (void)snprintf(err, errlen, "metadata larger than %zu bytes", l->max_meta_bytes);
         return -1;
     }
     *out = doc;

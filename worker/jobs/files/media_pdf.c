@@ -128,7 +128,8 @@ value(const buf_t *b, size_t *i, val_t *v, int depth)
                 return false;
         }
         v->type = V_OTHER, j++, v->end = j;
-    } else if (c == '/' || (c >= 'a' && c <= 'z') || c == '.') {
+    } else if (c == '/' || (c >= 'a' && c <= 'z') ||
+               c == '.') { /* NOLINT(bugprone-branch-clone): a number must try integer() first */
         for (j++; j < b->n && !delim(b->p[j]); j++)
             ;
         v->type = V_OTHER, v->end = j;
@@ -221,7 +222,7 @@ inflate_stream(pdf_t *pdf, const val_t *dict, size_t *outn)
         !dict_get(b, dict, "Filter", &filter) || !is_name(b, &filter, "/FlateDecode"))
         return NULL;
     size_t i = skip_ws(b, dict->end);
-    if (b->n - i < 6 || memcmp(b->p + i, "stream", 6))
+    if (b->n - i < 6 || memcmp(b->p + i, "stream", 6) != 0)
         return NULL;
     i += 6;
     i += i < b->n && b->p[i] == '\r';
@@ -319,7 +320,7 @@ trailer(pdf_t *pdf, val_t *t)
 {
     const buf_t *b = &pdf->f;
     for (size_t i = b->n; i > 7; i--) {
-        if (memcmp(b->p + i - 7, "trailer", 7))
+        if (memcmp(b->p + i - 7, "trailer", 7) != 0)
             continue;
         size_t at = i;
         if (value(b, &at, t, 0) && t->type == V_DICT)
@@ -327,7 +328,7 @@ trailer(pdf_t *pdf, val_t *t)
         break;
     }
     for (size_t i = b->n; i > 9; i--) {
-        if (memcmp(b->p + i - 9, "startxref", 9))
+        if (memcmp(b->p + i - 9, "startxref", 9) != 0)
             continue;
         size_t at = skip_ws(b, i);
         long long off, num, gen;
@@ -337,7 +338,7 @@ trailer(pdf_t *pdf, val_t *t)
         if (!integer(b, &at, &num) || (at = skip_ws(b, at), !integer(b, &at, &gen)))
             return false;
         at = skip_ws(b, at);
-        if (b->n - at < 3 || memcmp(b->p + at, "obj", 3))
+        if (b->n - at < 3 || memcmp(b->p + at, "obj", 3) != 0)
             return false;
         at += 3;
         return value(b, &at, t, 0) && t->type == V_DICT;
@@ -441,20 +442,20 @@ date_of(const char *s, char *out, size_t cap)
     const char *p = !strncmp(s, "D:", 2) ? s + 2 : s;
     size_t d = strspn(p, "0123456789");
     if (d < 4) {
-        snprintf(out, cap, "%s", s);
+        (void)snprintf(out, cap, "%s", s); /* a display date: cut is only shorter */
         return;
     }
     char f[7][3] = {"01", "01", "00", "00", "00"};
     for (int k = 0; k < 5 && 4 + 2 * (size_t)k + 2 <= d; k++)
-        memcpy(f[k], p + 4 + 2 * k, 2);
+        memcpy(f[k], p + 4 + 2 * (size_t)k, 2);
     int n = snprintf(out, cap, "%.4s-%s-%sT%s:%s:%s", p, f[0], f[1], f[2], f[3], f[4]);
     const char *z = p + d;
     if (n > 0 && (size_t)n < cap && (*z == 'Z' || *z == '+' || *z == '-')) {
         if (*z == 'Z')
-            snprintf(out + n, cap - (size_t)n, "Z");
+            (void)snprintf(out + n, cap - (size_t)n, "Z");
         else if (strlen(z) >= 3)
-            snprintf(out + n, cap - (size_t)n, "%c%.2s:%.2s", *z, z + 1,
-                     strlen(z) >= 6 && z[3] == '\'' ? z + 4 : "00");
+            (void)snprintf(out + n, cap - (size_t)n, "%c%.2s:%.2s", *z, z + 1,
+                           strlen(z) >= 6 && z[3] == '\'' ? z + 4 : "00");
     }
 }
 
@@ -463,7 +464,7 @@ fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen)
 {
     pdf_t *pdf = calloc(1, sizeof *pdf);
     if (!pdf) {
-        snprintf(err, errlen, "out of memory");
+        (void)snprintf(err, errlen, "out of memory");
         return -1;
     }
     pdf->f = (buf_t){data, len};
@@ -471,20 +472,20 @@ fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen)
     const uint8_t *h = len >= 8 ? memmem(b->p, len < 1024 ? len : 1024, "%PDF-", 5) : NULL;
     if (!h) {
         free(pdf);
-        snprintf(err, errlen, "not a PDF file");
+        (void)snprintf(err, errlen, "not a PDF file");
         return -1;
     }
     char ver[8];
     size_t vl = 0, left = len - (size_t)(h - b->p) - 5; /* the data is not NUL-terminated */
     while (vl < left && vl < 4 && ((h[5 + vl] >= '0' && h[5 + vl] <= '9') || h[5 + vl] == '.'))
         vl++;
-    snprintf(ver, sizeof ver, "%.*s", (int)vl, (const char *)h + 5);
+    (void)snprintf(ver, sizeof ver, "%.*s", (int)vl, (const char *)h + 5); /* at most 4 chars */
     json_object_set_new(out, "version", json_string(ver));
     val_t t, ref, obj, v;
     buf_t in, in2;
     int rc = -1;
     if (!trailer(pdf, &t)) {
-        snprintf(err, errlen, "PDF: no trailer found");
+        (void)snprintf(err, errlen, "PDF: no trailer found");
         goto done;
     }
     bool enc = dict_get(b, &t, "Encrypt", &v);
@@ -495,7 +496,7 @@ fm_pdf_meta(const void *data, size_t len, json_t *out, char *err, size_t errlen)
         dict_get(&in2, &obj, "Count", &v) && v.type == V_INT && v.num >= 0)
         json_object_set_new(out, "pages", json_integer(v.num));
     else {
-        snprintf(err, errlen, "PDF: no page tree found");
+        (void)snprintf(err, errlen, "PDF: no page tree found");
         goto done;
     }
     /* Strings of an encrypted file are ciphertext: only the structure above is reported. */

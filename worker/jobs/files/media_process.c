@@ -79,7 +79,7 @@ media(bool video, const char *path, const fm_limits_t *l, fm_output_t *o, char *
     if (!json_object_get(av, video ? "video" : "audio")) {
         json_decref(av);
         fm_thumbs_clear(po.thumbs);
-        snprintf(err, errlen, "no %s stream", video ? "video" : "audio");
+        (void)snprintf(err, errlen, "no %s stream", video ? "video" : "audio");
         return -1;
     }
     fm_json_clean(av, 1024);

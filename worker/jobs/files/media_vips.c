@@ -38,7 +38,7 @@ fm_image_init(char *err, size_t errlen)
      * whole process is affected: in production that is the job's isolated child. */
     mallopt(M_ARENA_MAX, 1);
     if (VIPS_INIT("powernode-files")) {
-        snprintf(err, errlen, "libvips: %s", vips_error_buffer());
+        (void)snprintf(err, errlen, "libvips: %s", vips_error_buffer());
         vips_error_clear();
         g_mutex_unlock(&mu);
         return -1;
@@ -83,8 +83,9 @@ fm_image_module(const char *name, const fm_limits_t *l, char *err, size_t errlen
 {
     static char loaded[128];
     if (!listed(l->vips_modules, name)) {
-        snprintf(err, errlen,
-                 "the libvips %s module is not enabled (job_plugins.files.vips_modules)", name);
+        (void)snprintf(err, errlen,
+                       "the libvips %s module is not enabled (job_plugins.files.vips_modules)",
+                       name);
         return -1;
     }
     g_mutex_lock(&mu);
@@ -93,7 +94,12 @@ fm_image_module(const char *name, const fm_limits_t *l, char *err, size_t errlen
         return 0;
     }
     char path[600];
-    snprintf(path, sizeof path, "%s/vips-%s.%s", l->vips_module_dir, name, G_MODULE_SUFFIX);
+    if (snprintf(path, sizeof path, "%s/vips-%s.%s", l->vips_module_dir, name, G_MODULE_SUFFIX) >=
+        (int)sizeof path) {
+        g_mutex_unlock(&mu);
+        (void)snprintf(err, errlen, "the libvips %s module's path is too long", name);
+        return -1;
+    }
     /* What vips_init does with each module it finds; its types stay registered for good. */
     GModule *m = g_module_open(path, G_MODULE_BIND_LAZY);
     if (!m) {
@@ -101,14 +107,17 @@ fm_image_module(const char *name, const fm_limits_t *l, char *err, size_t errlen
         const char *e = g_module_error();
         fm_text_clean(e ? e : "", e ? strlen(e) : 0, why, sizeof why);
         g_mutex_unlock(&mu);
-        snprintf(err, errlen, "cannot load the libvips %s module: %s", name, why);
+        (void)snprintf(err, errlen, "cannot load the libvips %s module: %s", name, why);
         return -1;
     }
     g_module_make_resident(m);
     /* Blocking applies to the classes that exist: again, after new ones were registered. */
     vips_block_untrusted_set(TRUE);
+    /* A cut name could read as another module's: one that does not fit is not recorded (and is
+     * opened again next time, which g_module_open counts). */
     size_t n = strlen(loaded);
-    snprintf(loaded + n, sizeof loaded - n, "%s%s", n ? "," : "", name);
+    if (n + 1 + strlen(name) < sizeof loaded)
+        (void)snprintf(loaded + n, sizeof loaded - n, "%s%s", n ? "," : "", name);
     g_mutex_unlock(&mu);
     return 0;
 }

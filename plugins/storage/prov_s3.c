@@ -88,9 +88,9 @@ s3_do(s3_t *s, const s3_call_t *c, st_http_req_t *r, st_err_t *err)
         st_sha256_hex(c->body, c->body_len, hash);
     else
         memcpy(hash, empty_sha256, sizeof empty_sha256);
-    snprintf(n_date, sizeof n_date, "%sdate", pfx);
-    snprintf(n_sha, sizeof n_sha, "%scontent-sha256", pfx);
-    snprintf(n_sse, sizeof n_sse, "%sserver-side-encryption", pfx);
+    (void)snprintf(n_date, sizeof n_date, "%sdate", pfx);
+    (void)snprintf(n_sha, sizeof n_sha, "%scontent-sha256", pfx);
+    (void)snprintf(n_sse, sizeof n_sse, "%sserver-side-encryption", pfx);
     st_kv_t sh[3] = {{n_date, date}, {n_sha, hash}, {n_sse, s->sse}};
     size_t nsh = c->sse && s->sse[0] ? 3 : 2;
 
@@ -213,7 +213,7 @@ put_multipart(s3_t *s, const char *key, pn_storage_source_fn src, void *ud, char
             rc = st_fail(err, PN_E_TOOLARGE, "object has more than %d parts", MAX_PARTS);
             goto fail;
         }
-        snprintf(num, sizeof num, "%d", part);
+        (void)snprintf(num, sizeof num, "%d", part);
         st_kv_t q[] = {{"partNumber", num}, {"uploadId", upload_id}};
         s3_call_t pc = {
             .method = "PUT", .key = key, .params = q, .nparams = 2, .body = buf, .body_len = len};
@@ -317,10 +317,10 @@ s3_get(st_backend_t *b, const char *key, uint64_t offset, uint64_t length, pn_st
     bool ranged = offset > 0 || length > 0;
 
     if (length > 0)
-        snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
-                 (unsigned long long)(offset + length - 1));
+        (void)snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
+                       (unsigned long long)(offset + length - 1));
     else
-        snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
+        (void)snprintf(range, sizeof range, "bytes=%llu-", (unsigned long long)offset);
     r.ranged = ranged;
     r.range_off = offset;
     r.range_len = length;
@@ -331,9 +331,8 @@ s3_get(st_backend_t *b, const char *key, uint64_t offset, uint64_t length, pn_st
         return rc;
     if (r.status == 416 && offset == 0)
         rc = PN_OK; /* an empty object has no byte 0 */
-    else if (r.status == 200 && ranged && offset > 0 && r.seen <= offset)
-        rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
-    else if (r.status == 206 && offset > 0 && r.range_total > 0 && offset >= r.range_total)
+    else if ((r.status == 200 && ranged && offset > 0 && r.seen <= offset) ||
+             (r.status == 206 && offset > 0 && r.range_total > 0 && offset >= r.range_total))
         rc = st_fail(err, PN_E_RANGE, "range starts past the end of the object");
     else if (r.status == 206 && r.range_start > offset)
         rc = st_fail(err, PN_E_INTERNAL, "storage get: the server sent another range");
@@ -370,8 +369,9 @@ s3_stat(st_backend_t *b, const char *key, pn_storage_info_t *info, st_err_t *err
     int rc = s3_do((s3_t *)b, &c, &r, err);
     if (rc == PN_OK && r.status == 200) {
         info->size = r.content_length > 0 ? (uint64_t)r.content_length : 0;
-        snprintf(info->etag, sizeof info->etag, "%s", r.etag);
-        snprintf(info->content_type, sizeof info->content_type, "%s", r.ctype);
+        /* Both the same sizes as st_http_req_t's. */
+        (void)snprintf(info->etag, sizeof info->etag, "%s", r.etag);
+        (void)snprintf(info->content_type, sizeof info->content_type, "%s", r.ctype);
     } else if (rc == PN_OK) {
         rc = st_http_status_err(&r, "storage stat", err);
     }
@@ -513,9 +513,9 @@ st_s3_new(const char *type, const json_t *conf, const json_t *creds, const st_op
     s->gcs = gcs;
     if (endpoint == NULL || endpoint[0] == '\0') {
         if (gcs)
-            snprintf(def_ep, sizeof def_ep, "https://storage.googleapis.com");
+            (void)snprintf(def_ep, sizeof def_ep, "https://storage.googleapis.com");
         else
-            snprintf(def_ep, sizeof def_ep, "https://s3.%s.amazonaws.com", region);
+            (void)snprintf(def_ep, sizeof def_ep, "https://s3.%s.amazonaws.com", region);
         endpoint = def_ep;
     }
     if ((rc = st_endpoint_parse(endpoint, opts->allow_private, &s->ep, err)) != PN_OK ||
@@ -524,9 +524,10 @@ st_s3_new(const char *type, const json_t *conf, const json_t *creds, const st_op
     /* GCS and dotted bucket names (TLS wildcard) are path-style; S3 follows the config. */
     json_t *ps = json_object_get(conf, "force_path_style");
     s->path_style = gcs || json_is_true(ps) || strchr(bucket, '.') != NULL;
-    snprintf(s->bucket, sizeof s->bucket, "%s", bucket);
-    snprintf(s->region, sizeof s->region, "%s", region);
-    snprintf(s->sse, sizeof s->sse, "%s", sse ? sse : "");
+    /* Bucket (<= 63), region (<= 32) and sse ("" or "AES256") were checked above. */
+    (void)snprintf(s->bucket, sizeof s->bucket, "%s", bucket);
+    (void)snprintf(s->region, sizeof s->region, "%s", region);
+    (void)snprintf(s->sse, sizeof s->sse, "%s", sse ? sse : "");
     s->access_key = strdup(ak);
     s->secret = strdup(sk);
     if (s->access_key == NULL || s->secret == NULL) {

@@ -17,7 +17,7 @@ st_fail(st_err_t *err, int code, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        (void)vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
         err->passthrough = false;

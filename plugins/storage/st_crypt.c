@@ -34,7 +34,7 @@ st_master_parse(const char *hex, st_master_t *m, st_err_t *err)
         return PN_OK;
     if (strlen(hex) != 64)
         return st_fail(err, PN_E_INVALID, "master_key must be 64 hexadecimal characters");
-    for (int i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             memset(m, 0, sizeof *m);

@@ -127,8 +127,9 @@ st_endpoint_parse(const char *url, bool allow_private, st_endpoint_t *ep, st_err
     if (!allow_private) {
         unsigned char a[16];
         char lit[64];
-        snprintf(lit, sizeof lit, "%.*s", ep->host[0] == '[' ? (int)strlen(ep->host) - 2 : 63,
-                 ep->host + (ep->host[0] == '['));
+        /* Cut, a host is longer than any IP literal and so parses as none. */
+        (void)snprintf(lit, sizeof lit, "%.*s", ep->host[0] == '[' ? (int)strlen(ep->host) - 2 : 63,
+                       ep->host + (ep->host[0] == '['));
         if ((inet_pton(AF_INET, lit, a) == 1 &&
              v4_blocked((uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 |
                         a[3])) ||
@@ -143,10 +144,9 @@ st_endpoint_hostport(const st_endpoint_t *ep, char *out, size_t n)
 {
     bool dflt = ep->port == 0 || (ep->port == 443 && strcmp(ep->scheme, "https") == 0) ||
                 (ep->port == 80 && strcmp(ep->scheme, "http") == 0);
-    if (dflt)
-        snprintf(out, n, "%s", ep->host);
-    else
-        snprintf(out, n, "%s:%d", ep->host, ep->port);
+    int w = dflt ? snprintf(out, n, "%s", ep->host) : snprintf(out, n, "%s:%d", ep->host, ep->port);
+    if (n > 0 && (w < 0 || (size_t)w >= n)) /* a cut host names another server: none fails */
+        out[0] = '\0';
 }
 
 int
@@ -220,23 +220,29 @@ on_header(char *line, size_t size, size_t nitems, void *ud)
             v++;
             vl -= 2;
         }
-        snprintf(r->etag, sizeof r->etag, "%.*s", (int)vl, v);
+        /* A cut tag would be another object version's: one too long is left out (may be ""). */
+        if (snprintf(r->etag, sizeof r->etag, "%.*s", (int)vl, v) >= (int)sizeof r->etag)
+            r->etag[0] = '\0';
     } else if (header_is(line, n, "Content-Type", &v, &vl)) {
-        snprintf(r->ctype, sizeof r->ctype, "%.*s", (int)vl, v);
+        if (snprintf(r->ctype, sizeof r->ctype, "%.*s", (int)vl, v) >= (int)sizeof r->ctype)
+            r->ctype[0] = '\0';
     } else if (header_is(line, n, "Content-Length", &v, &vl)) {
         char tmp[32];
-        snprintf(tmp, sizeof tmp, "%.*s", (int)vl, v);
-        r->content_length = strtoll(tmp, NULL, 10);
+        /* Cut digits are another number: a length that does not fit stays unknown. */
+        if (snprintf(tmp, sizeof tmp, "%.*s", (int)vl, v) < (int)sizeof tmp)
+            r->content_length = strtoll(tmp, NULL, 10);
     } else if (header_is(line, n, "Content-Range", &v, &vl)) {
         const char *slash = memchr(v, '/', vl);
         char first[32];
         size_t skip = vl > 6 && strncasecmp(v, "bytes ", 6) == 0 ? 6 : 0;
-        snprintf(first, sizeof first, "%.*s", (int)(vl - skip), v + skip);
+        /* Only the leading number is read: cutting what follows it changes nothing. */
+        (void)snprintf(first, sizeof first, "%.*s", (int)(vl - skip), v + skip);
         r->range_start = strtoull(first, NULL, 10);
         if (slash != NULL) {
             char tmp[32];
-            snprintf(tmp, sizeof tmp, "%.*s", (int)(v + vl - slash - 1), slash + 1);
-            r->range_total = strtoull(tmp, NULL, 10);
+            if (snprintf(tmp, sizeof tmp, "%.*s", (int)(v + vl - slash - 1), slash + 1) <
+                (int)sizeof tmp)
+                r->range_total = strtoull(tmp, NULL, 10);
         }
     }
     return n;
@@ -382,8 +388,9 @@ st_xml_get(const char *xml, const char *tag, char *out, size_t n)
 
     if (xml == NULL || n == 0)
         return false;
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close_, sizeof close_, "</%s>", tag);
+    if (snprintf(open, sizeof open, "<%s>", tag) >= (int)sizeof open ||
+        snprintf(close_, sizeof close_, "</%s>", tag) >= (int)sizeof close_)
+        return false;
     const char *a = strstr(xml, open);
     if (a == NULL)
         return false;

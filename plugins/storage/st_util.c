@@ -62,7 +62,7 @@ st_buf_printf(st_buf_t *b, const char *fmt, ...)
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
     st_buf_add(b, big, (size_t)n);
     free(big);
@@ -255,7 +255,7 @@ st_sigv4_date(time_t t, char out[17])
 {
     struct tm tm;
     gmtime_r(&t, &tm);
-    strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+    (void)strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
 static const char *
@@ -279,7 +279,7 @@ sign(const st_sigv4_t *s, const char *date, const char *canonical, char out[65])
     char day[9], creq_hash[65];
     st_buf_t key = {0}, sts = {0};
 
-    snprintf(day, sizeof day, "%.8s", date);
+    (void)snprintf(day, sizeof day, "%.8s", date);
     st_buf_printf(&key, "%s%s", s->goog ? "GOOG4" : "AWS4", s->secret);
     st_hmac_sha256(key.s ? key.s : "", key.len, day, 8, k);
     st_hmac_sha256(k, 32, s->region, strlen(s->region), k);
@@ -343,7 +343,7 @@ st_sigv4_authorization(const st_sigv4_t *s, const char *method, const char *host
 
     if (nhdrs + 1 > sizeof h / sizeof h[0])
         return NULL;
-    snprintf(h[nh].name, sizeof h[nh].name, "host");
+    (void)snprintf(h[nh].name, sizeof h[nh].name, "host");
     h[nh++].value = host;
     for (size_t i = 0; i < nhdrs; i++) {
         size_t j = 0;
@@ -391,12 +391,12 @@ st_sigv4_presign(const st_sigv4_t *s, const char *method, const char *host, cons
     st_buf_t cred = {0}, creq = {0}, out = {0};
     char sig[65];
 
-    snprintf(n_algo, sizeof n_algo, "%sAlgorithm", p);
-    snprintf(n_cred, sizeof n_cred, "%sCredential", p);
-    snprintf(n_date, sizeof n_date, "%sDate", p);
-    snprintf(n_exp, sizeof n_exp, "%sExpires", p);
-    snprintf(n_sh, sizeof n_sh, "%sSignedHeaders", p);
-    snprintf(exp, sizeof exp, "%d", expires);
+    (void)snprintf(n_algo, sizeof n_algo, "%sAlgorithm", p);
+    (void)snprintf(n_cred, sizeof n_cred, "%sCredential", p);
+    (void)snprintf(n_date, sizeof n_date, "%sDate", p);
+    (void)snprintf(n_exp, sizeof n_exp, "%sExpires", p);
+    (void)snprintf(n_sh, sizeof n_sh, "%sSignedHeaders", p);
+    (void)snprintf(exp, sizeof exp, "%d", expires);
     st_buf_printf(&cred, "%s/", s->access_key);
     scope(s, date, &cred);
     if (cred.oom)

@@ -96,7 +96,7 @@ static void
 problem(st_problem_fn fn, void *ud, const char *name, const char *msg, int *n)
 {
     char field[96];
-    snprintf(field, sizeof field, "configuration.%s", name);
+    (void)snprintf(field, sizeof field, "configuration.%s", name);
     if (fn != NULL)
         fn(ud, field, msg);
     (*n)++;
@@ -128,7 +128,7 @@ st_conf_check(const char *type, json_t *conf, st_problem_fn fn, void *ud)
         if (f->name == NULL) {
             char field[96];
             /* The name is the client's: keep it short and printable in the message. */
-            snprintf(field, sizeof field, "configuration.%.40s", name);
+            (void)snprintf(field, sizeof field, "configuration.%.40s", name);
             for (char *p = field; *p; p++)
                 if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
                     *p = '?';
@@ -152,7 +152,7 @@ st_conf_check(const char *type, json_t *conf, st_problem_fn fn, void *ud)
             problem(fn, ud, f->name, "must not contain NUL", &n);
         } else if (len > f->maxlen) {
             char msg[64];
-            snprintf(msg, sizeof msg, "must be at most %zu characters", f->maxlen);
+            (void)snprintf(msg, sizeof msg, "must be at most %zu characters", f->maxlen);
             problem(fn, ud, f->name, msg, &n);
         } else if (f->required && len == 0) {
             problem(fn, ud, f->name, "must not be empty", &n);
@@ -201,13 +201,13 @@ st_mask(const char *value, bool identifier)
     char out[32];
 
     if (identifier && n >= 12)
-        snprintf(out, sizeof out, "%.4s****%s", value, value + n - 4);
+        (void)snprintf(out, sizeof out, "%.4s****%s", value, value + n - 4);
     else if (identifier && n >= 8)
-        snprintf(out, sizeof out, "%.2s****", value);
+        (void)snprintf(out, sizeof out, "%.2s****", value);
     else if (identifier)
-        snprintf(out, sizeof out, "****");
+        (void)snprintf(out, sizeof out, "****");
     else
-        snprintf(out, sizeof out, "********");
+        (void)snprintf(out, sizeof out, "********");
     return strdup(out);
 }
 

@@ -71,6 +71,9 @@ typedef struct pnw_rt {
     int nrunq, ndone; /* lengths of runq and done */
     int inflight;     /* fetched and not yet acknowledged */
     int running;
+    int sleeping;       /* job threads waiting on work_cv */
+    bool wake_pending;  /* one of them was signalled and has not taken the lock yet */
+    double job_us;      /* moving average of how long a job runs, in microseconds */
     bool alone_running; /* a suspect (see pool.c) was handed out and has not finished */
     bool threads_exit;
     pnw_slot_t *slots;

@@ -16,10 +16,9 @@
 #include "runtime.h"
 #include "wlog.h"
 
+/* The result line, with the counters the job reported; a line that would not fit is sent
+ * without its counters (and the child says so) rather than cut. */
 #define MAX_RESULT 32768
-/* The counters an isolated job reported travel back with its result; beyond this size they
- * are dropped (and the child says so) rather than truncating the result. */
-#define MAX_COUNTERS_JSON 24576
 
 /* Write all of buf; the child may die before reading (EPIPE, SIGPIPE is ignored). */
 static void
@@ -232,15 +231,17 @@ pnw_isolate_child(const char *job_class, int attempt)
     /* Counters and timings the job reported (pn_job_host_t.count/timing) live in this
      * process; the parent publishes them with its heartbeat. */
     json_t *ctr = pnw_rt.track ? pnw_track_take_counters(pnw_rt.track) : NULL;
-    char *cs = ctr && json_object_size(ctr) ? json_dumps(ctr, JSON_COMPACT) : NULL;
-    if (cs && strlen(cs) <= MAX_COUNTERS_JSON)
+    if (r && ctr && json_object_size(ctr))
         json_object_set(r, "counters", ctr);
-    else if (cs)
-        pnw_log(PNW_WARN, "isolate", "class=%s: %zu bytes of counters dropped (limit %d)",
-                job_class, strlen(cs), MAX_COUNTERS_JSON);
-    free(cs);
     json_decref(ctr);
     char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+    if (s && strlen(s) + 1 >= MAX_RESULT) {
+        pnw_log(PNW_WARN, "isolate", "class=%s: counters dropped, the result would be %zu bytes",
+                job_class, strlen(s));
+        free(s);
+        json_object_del(r, "counters");
+        s = json_dumps(r, JSON_COMPACT);
+    }
     if (!s) /* a message that is not UTF-8 */
         printf("{\"result\":%d,\"message\":\"(reason not UTF-8)\"}\n", rc);
     else

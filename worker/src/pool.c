@@ -511,6 +511,7 @@ dispatcher(void *ud)
         /* The sent items are settled; those skipped ('k', or over the score buffer) stay. */
         int settled = 0;
         pnw_item_t *keep = NULL, *ktail = NULL;
+        npend = 0;
         int sent = 0;
         while (pending) {
             pnw_item_t *it = pending;
@@ -521,6 +522,7 @@ dispatcher(void *ud)
                     pnw_item_free(it);
                 } else {
                     append(&keep, &ktail, it);
+                    npend++;
                 }
                 continue;
             }
@@ -530,9 +532,6 @@ dispatcher(void *ud)
         }
         pending = keep;
         ptail = ktail;
-        npend = 0;
-        for (const pnw_item_t *it = pending; it; it = it->next)
-            npend++;
         pnw_item_t *fetched = NULL, *ftail = NULL;
         int nfetched = 0;
         for (size_t i = 0; i + 1 < rep->elements; i += 2) {
@@ -561,7 +560,9 @@ dispatcher(void *ud)
         if (!buf)
             btail = NULL;
         nbuf -= k;
-        if (pnw_rt.inflight == 0)
+        /* Nothing held means nothing running and nothing finished: only a fetch adds to it. */
+        bool idle = pnw_rt.inflight == 0;
+        if (idle)
             pthread_cond_broadcast(&pnw_rt.idle_cv);
         pthread_mutex_unlock(&pnw_rt.mu);
         if (nfetched)
@@ -572,9 +573,6 @@ dispatcher(void *ud)
          * of spinning. With jobs still running the dispatcher must stay free to acknowledge
          * them as they finish (a blocked fetch held the last acknowledgements of a burst for
          * its whole timeout); it waits for them above instead. */
-        pthread_mutex_lock(&pnw_rt.mu);
-        bool idle = pnw_rt.inflight == 0 && !pnw_rt.done;
-        pthread_mutex_unlock(&pnw_rt.mu);
         if (idle && nfetch > 0 && nfetched == 0 && nd == 0 && nstart == 0 && !pending && !buf) {
             weighted_order(order);
             pnw_item_t *it = NULL;

@@ -112,7 +112,6 @@ pnw_run_item(pnw_item_t *it)
                     p.job_class, p.jid, cfg->runaway_max, cfg->runaway_window,
                     cfg->runaway_disable);
         it->kind = 's';
-        it->share = 0;
         it->score = until;
         it->newp = strndup(it->payload, it->len);
         goto out;

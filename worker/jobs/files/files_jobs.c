@@ -48,11 +48,17 @@ limits(pn_job_t *job, fm_limits_t *l)
     return 0;
 }
 
+/* Ids longer than this are refused by uuid_like before any path is built from them, so the
+ * API paths below always fit their buffers (ID_PATH). */
+#define ID_MAX 64
+#define ID_PATH (sizeof "/api/v1/worker/processing_jobs/" + ID_MAX)
+_Static_assert(sizeof "/api/v1/worker/files//download" + ID_MAX <= ID_PATH, "ID_PATH too small");
+
 static bool
 uuid_like(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n < 1 || n > 64)
+    if (n < 1 || n > ID_MAX)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
@@ -90,12 +96,9 @@ call(pn_job_t *job, const char *method, const char *path, const json_t *body,
 static int
 set_status(pn_job_t *job, const char *id, const char *status, json_t *result, json_t *error)
 {
-    char path[160];
+    char path[ID_PATH];
     pn_job_response_t res;
-    if (snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id) >= (int)sizeof path) {
-        pn_job_fail(job, "processing job id too long");
-        return PN_JOB_DEAD;
-    }
+    (void)snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
     json_t *b = json_pack("{s:s}", "status", status);
     if (result)
         json_object_set(b, "result_data", result);
@@ -112,13 +115,9 @@ static int
 download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
 {
 #ifdef PN_JOB_HAVE_API_FILE
-    char path[160];
+    char path[ID_PATH];
     pn_job_response_t res = {0};
-    if (snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id) >=
-        (int)sizeof path) {
-        pn_job_fail(job, "file id too long");
-        return PN_JOB_DEAD;
-    }
+    (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
     if (!PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
         pn_job_fail(job, "this worker has no api_download in its job SDK");
         return PN_JOB_ERROR;
@@ -208,12 +207,9 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
             return rc;
     }
     if (o->file_patch && json_object_size(o->file_patch)) {
-        char path[160];
+        char path[ID_PATH];
         pn_job_response_t res;
-        if (snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id) >= (int)sizeof path) {
-            pn_job_fail(job, "file id too long");
-            return PN_JOB_DEAD;
-        }
+        (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
         int rc = call(job, "PATCH", path, o->file_patch, &res);
         json_decref(res.body);
         if (rc)
@@ -233,12 +229,9 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
     }
     if (limits(job, &l))
         return PN_JOB_DEAD;
-    char path[160];
+    char path[ID_PATH];
     pn_job_response_t res;
-    if (snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id) >= (int)sizeof path) {
-        pn_job_fail(job, "processing job id too long");
-        return PN_JOB_DEAD;
-    }
+    (void)snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
     int rc = call(job, "GET", path, NULL, &res);
     if (rc) {
         json_decref(res.body);
@@ -247,7 +240,7 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
     const json_t *pj = data_of(&res);
     const char *status = json_string_value(json_object_get(pj, "status"));
     const char *fid = json_string_value(json_object_get(pj, "file_object_id"));
-    char file_id[80];
+    char file_id[ID_MAX + 1];
     json_t *params = json_incref(json_object_get(pj, "job_parameters"));
     /* A cut id is not a file id: left empty, it fails uuid_like below. */
     if (snprintf(file_id, sizeof file_id, "%s", fid ? fid : "") >= (int)sizeof file_id)

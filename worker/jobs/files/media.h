@@ -104,6 +104,21 @@ int fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t o
 /* Image facts for the metadata document (header only), plus the EXIF blob if any. */
 int fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void **exif,
                        size_t *exif_len, char *err, size_t errlen);
+/* JPEG and PNG facts from the first n bytes of a file of file_size bytes, without libvips: the
+ * same members fm_image_meta_file sets (width, height, pages, bands, colour_space, format,
+ * has_alpha) into image, and the EXIF payload, pointing into p, in *exif / *exif_len (NULL, 0
+ * when there is none). 1 when handled; 0 when it leaves the file to fm_image_meta_file (not
+ * JPEG or PNG, the header not complete within n bytes, a variant it does not read); -1 with err
+ * when the header breaks a limit, with the messages fm_image_meta_file gives. */
+int fm_header_image(const uint8_t *p, size_t n, uint64_t file_size, const fm_limits_t *l,
+                    json_t *image, const uint8_t **exif, size_t *exif_len, char *err,
+                    size_t errlen);
+/* The limits every image path applies, one wording for all (media_limits.c): the file's size
+ * ("empty file", "image file too large") and the header's dimensions and frames. 0, or -1 with
+ * err. */
+int fm_check_image_bytes(uint64_t n, const fm_limits_t *l, char *err, size_t errlen);
+int fm_check_image_size(int w, int h, int pages, const fm_limits_t *l, char *err, size_t errlen);
+
 
 /* ---- EXIF (libexif) ---- */
 /* Camera, lens, date taken, exposure, ISO, focal length, orientation, GPS as numbers; NULL when

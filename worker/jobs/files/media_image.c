@@ -82,43 +82,13 @@ check_header(VipsImage *im, const fm_limits_t *l, fm_image_info_t *info, char *e
     /* A libvips enum nickname; cut, it would only be a shorter label. */
     (void)snprintf(info->interpretation, sizeof info->interpretation, "%s",
                    interp ? interp : "unknown");
-    if (w <= 0 || h <= 0) {
-        (void)snprintf(err, errlen, "image has no pixels");
-        return -1;
-    }
-    if (w > l->max_side || h > l->max_side) {
-        (void)snprintf(err, errlen, "image too large: %dx%d, the limit is %d pixels per side", w, h,
-                       l->max_side);
-        return -1;
-    }
-    if (pages > l->max_frames) {
-        (void)snprintf(err, errlen, "image has too many frames: %d, the limit is %d", pages,
-                       l->max_frames);
-        return -1;
-    }
-    uint64_t px = (uint64_t)w * (uint64_t)h * (uint64_t)(pages > 0 ? pages : 1);
-    if (px > l->max_pixels) {
-        (void)snprintf(err, errlen,
-                       "image too large: %llu pixels over %d frame(s), the limit is %llu",
-                       (unsigned long long)px, pages, (unsigned long long)l->max_pixels);
-        return -1;
-    }
-    return 0;
+    return fm_check_image_size(w, h, pages, l, err, errlen);
 }
 
 static int
 check_size(uint64_t n, const fm_limits_t *l, char *err, size_t errlen)
 {
-    if (n == 0) {
-        (void)snprintf(err, errlen, "empty file");
-        return -1;
-    }
-    if (n > l->max_image_bytes) {
-        (void)snprintf(err, errlen, "image file too large: %llu bytes, the limit is %llu",
-                       (unsigned long long)n, (unsigned long long)l->max_image_bytes);
-        return -1;
-    }
-    return 0;
+    return fm_check_image_bytes(n, l, err, errlen);
 }
 
 static VipsImage *

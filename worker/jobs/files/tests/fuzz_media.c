@@ -1,6 +1,7 @@
 /* libFuzzer targets for the files job plugin: one of FUZZ_thumbnail (header check + decode
  * with the limits, BMP through our decoder), FUZZ_exif (libexif on any blob), FUZZ_probe (FFmpeg
- * through our AVIO) or FUZZ_pdf (our PDF properties reader). */
+ * through our AVIO), FUZZ_pdf (our PDF properties reader) or FUZZ_header (our JPEG/PNG header
+ * reader, and libexif on the EXIF it finds). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -30,6 +31,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fm_thumbs_clear(t);
 #elif defined(FUZZ_exif)
     json_decref(fm_exif_parse(data, size));
+#elif defined(FUZZ_header)
+    json_t *o = json_object();
+    const uint8_t *ex;
+    size_t exn;
+    /* As the metadata job calls it: the head of a file that may be longer. */
+    int rc =
+        fm_header_image(data, size, size + (size & 1) * 1000, &l, o, &ex, &exn, err, sizeof err);
+    if (rc == 1 && ex) {
+        if (ex < data || ex + exn > data + size)
+            abort();
+        json_decref(fm_exif_parse(ex, exn));
+    }
+    json_decref(o);
 #elif defined(FUZZ_pdf)
     json_t *o = json_object();
     fm_pdf_meta(data, size, o, err, sizeof err);

@@ -609,6 +609,244 @@ test_limits_config(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "the limit is 100000"));
 }
 
+/* ---- fm_header_image against libvips, field by field ---- */
+
+#define HDR_HEAD (256u * 1024u) /* what the metadata job reads first */
+
+static uint8_t *
+slurp(const char *file, size_t *n)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *b = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long sz = ftell(f);
+        rewind(f);
+        if (sz >= 0 && sz < (1L << 30) && (b = malloc((size_t)sz + 1)) &&
+            fread(b, 1, (size_t)sz, f) != (size_t)sz) {
+            free(b);
+            b = NULL;
+        }
+        *n = sz >= 0 ? (size_t)sz : 0;
+    }
+    fclose(f);
+    return b;
+}
+
+static bool
+jpeg_or_png(const uint8_t *b, size_t n)
+{
+    const char *m = fm_sniff(b, n < 64 ? n : 64);
+    return !strcmp(m, "image/jpeg") || !strcmp(m, "image/png");
+}
+
+/* fm_header_image on the first n bytes of file (size bytes), and fm_image_meta_file on the
+ * file: when the first answers (1 or -1) the second must give the same members, EXIF bytes and
+ * messages. Returns fm_header_image's result. */
+static int
+header_vs_vips(const char *file, const uint8_t *b, size_t n, uint64_t size)
+{
+    json_t *mine = json_object(), *ref = json_object();
+    const uint8_t *ex = (const uint8_t *)"x";
+    size_t exn = 99;
+    void *rex = NULL;
+    size_t rexn = 0;
+    char e1[FM_ERRLEN] = "", e2[FM_ERRLEN] = "";
+    int rc = fm_header_image(b, n, size, &lim, mine, &ex, &exn, e1, sizeof e1);
+    int vr = fm_image_meta_file(file, &lim, ref, &rex, &rexn, e2, sizeof e2);
+    bool ok;
+    if (rc == 1) {
+        ok = vr == 0 && json_equal(mine, ref) && exn == rexn &&
+             (exn == 0 ? ex == NULL : ex >= b && ex + exn <= b + n && !memcmp(ex, rex, exn));
+        if (ok && exn) {
+            json_t *d1 = fm_exif_parse(ex, exn), *d2 = fm_exif_parse(rex, rexn);
+            ok = (!d1 && !d2) || (d1 && d2 && json_equal(d1, d2));
+            json_decref(d1);
+            json_decref(d2);
+        }
+    } else if (rc == -1) {
+        ok = vr == -1 && !strcmp(e1, e2) && json_object_size(mine) == 0 && !ex && !exn;
+    } else {
+        ok = rc == 0 && json_object_size(mine) == 0 && !ex && !exn;
+    }
+    if (!ok) {
+        char *a = json_dumps(mine, JSON_SORT_KEYS), *c = json_dumps(ref, JSON_SORT_KEYS);
+        fprintf(stderr,
+                "\n%s (%zu of %llu bytes): header %d %s \"%s\" exif %zu; libvips %d %s \"%s\" exif "
+                "%zu\n",
+                file, n, (unsigned long long)size, rc, a, e1, exn, vr, c, e2, rexn);
+        free(a);
+        free(c);
+    }
+    CU_ASSERT(ok);
+    json_decref(mine);
+    json_decref(ref);
+    free(rex);
+    return rc;
+}
+
+/* Where the header fm_header_image needs ends: after the first SOS segment, after the first
+ * IDAT chunk's length and name. 0 when not found. */
+static size_t
+header_end(const uint8_t *b, size_t n)
+{
+    if (n > 8 && b[0] == 0x89) {
+        for (size_t i = 8; i + 8 <= n; i += 12 + ((size_t)b[i] << 24 | (size_t)b[i + 1] << 16 |
+                                                  (size_t)b[i + 2] << 8 | b[i + 3]))
+            if (!memcmp(b + i + 4, "IDAT", 4))
+                return i + 8;
+        return 0;
+    }
+    for (size_t i = 2; i + 4 <= n && b[i] == 0xff;) {
+        size_t len = (size_t)b[i + 2] << 8 | b[i + 3];
+        if (b[i + 1] == 0xda)
+            return i + 2 + len;
+        i += 2 + len;
+    }
+    return 0;
+}
+
+/* Every JPEG and PNG of the good corpus (whole, and the 256 KiB the metadata job reads first)
+ * answered by fm_header_image exactly as libvips answers; the crafted ones in hdr_edge/ too
+ * whenever fm_header_image answers; the hostile ones refused with libvips' message. */
+static void
+test_header_vs_libvips(void)
+{
+    int plain = 0, handled = 0, edge = 0, edge_handled = 0;
+    for (int k = 0; k < 3; k++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s%s", k == 2 ? bad_dir : in_dir, k == 1 ? "/hdr_edge" : "");
+        DIR *d = opendir(dir);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            size_t n;
+            const char *f = path(dir, e->d_name);
+            uint8_t *b = e->d_name[0] == '.' ? NULL : slurp(f, &n);
+            if (!b || !jpeg_or_png(b, n)) {
+                free(b);
+                continue;
+            }
+            size_t head = n < HDR_HEAD ? n : HDR_HEAD;
+            int whole = header_vs_vips(f, b, n, n), part = header_vs_vips(f, b, head, n);
+            size_t end = header_end(b, n);
+            if (k == 0) {
+                plain++;
+                handled += whole == 1;
+                if (whole != 1)
+                    fprintf(stderr, "\n%s: not handled\n", f);
+                CU_ASSERT_EQUAL(whole, 1);
+                /* The 256 KiB head answers whenever the header lies within it. */
+                CU_ASSERT_EQUAL(part, end && end <= head ? 1 : 0);
+                /* Cut anywhere before the header's end: left to libvips; from there on, the
+                 * same answer. */
+                for (size_t c = 0; c <= end + 16 && c <= n; c++) {
+                    json_t *o = json_object();
+                    const uint8_t *ex;
+                    size_t exn;
+                    char err[FM_ERRLEN];
+                    int rc = fm_header_image(b, c, n, &lim, o, &ex, &exn, err, sizeof err);
+                    CU_ASSERT_EQUAL(rc, c < end ? 0 : 1);
+                    json_decref(o);
+                }
+            } else if (k == 1) {
+                edge++;
+                edge_handled += whole == 1;
+                /* Not complete within its first byte before the end: never an answer. */
+                if (end > 1)
+                    CU_ASSERT_EQUAL(header_vs_vips(f, b, end - 1, n), 0);
+            }
+            free(b);
+        }
+        closedir(d);
+    }
+    /* The hostile headers: over the limits, with libvips' messages (checked above). */
+    const char *big[] = {"jpeg_65500.jpg", "png_50000x50000.png"};
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        uint8_t *b = slurp(path(bad_dir, big[i]), &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+        CU_ASSERT_EQUAL(header_vs_vips(path(bad_dir, big[i]), b, n, n), -1);
+        free(b);
+    }
+    fprintf(stderr, "\n  header: %d of %d plain JPEG/PNG handled, %d of %d crafted ones\n", handled,
+            plain, edge_handled, edge);
+    CU_ASSERT(plain >= 30);
+    CU_ASSERT(edge >= 50);
+    CU_ASSERT(edge_handled >= 15);
+}
+
+static void
+quiet(const gchar *dom, GLogLevelFlags lvl, const gchar *msg, gpointer u)
+{
+    (void)dom, (void)lvl, (void)msg, (void)u;
+}
+
+/* Damaged headers (bytes changed in the header, lengths, cuts) and random bytes: never a
+ * crash, and whatever fm_header_image answers, libvips answers the same. */
+static void
+test_header_damaged(void)
+{
+    const char *names[] = {"jpeg_exif.jpg",         "jpeg_cmyk.jpg",   "jpeg_progressive.jpg",
+                           "png_palette8_trns.png", "png_exif_et.png", "png_grey16_trns.png",
+                           "png_rgba8.png"};
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s/hdr_damaged.tmp", in_dir);
+    guint h = g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, quiet, NULL);
+    uint32_t x = 2463534242u;
+    int tried = 0, answered = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n;
+        uint8_t *orig = slurp(path(in_dir, names[i]), &n);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(orig);
+        size_t end = header_end(orig, n);
+        CU_ASSERT_FATAL(end > 0);
+        uint8_t *b = malloc(n);
+        for (int r = 0; r < 80; r++) {
+            memcpy(b, orig, n);
+            for (int m = 0; m < 1 + r % 3; m++) {
+                x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+                size_t at = x % end;
+                static const uint8_t pick[] = {0x00, 0xff, 0x01, 0x7f, 0x80, 0xd9, 0xda, 0x10};
+                b[at] = (x >> 8) & 1 ? pick[(x >> 9) % 8] : (uint8_t)(x >> 16);
+            }
+            size_t len = r % 7 == 6 ? x % n : n;
+            FILE *f = fopen(tmp, "wb");
+            CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+            CU_ASSERT_EQUAL(fwrite(b, 1, len, f), len);
+            fclose(f);
+            answered += header_vs_vips(tmp, b, len, len) != 0;
+            tried++;
+        }
+        free(b);
+        free(orig);
+    }
+    g_log_remove_handler("VIPS", h);
+    remove(tmp);
+    /* Random bytes behind a JPEG or PNG signature: no answer needed, no crash. */
+    uint8_t junk[4096];
+    for (int r = 0; r < 2000; r++) {
+        for (size_t k = 0; k < sizeof junk; k++)
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5, junk[k] = (uint8_t)x;
+        if (r & 1)
+            memcpy(junk, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+        else
+            memcpy(junk, "\xff\xd8\xff", 3);
+        json_t *o = json_object();
+        const uint8_t *ex;
+        size_t exn;
+        char err[FM_ERRLEN];
+        size_t len = x % sizeof junk;
+        int rc = fm_header_image(junk, len, len, &lim, o, &ex, &exn, err, sizeof err);
+        CU_ASSERT(rc >= -1 && rc <= 1);
+        CU_ASSERT(!ex || (ex >= junk && ex + exn <= junk + len));
+        json_decref(o);
+    }
+    fprintf(stderr, "\n  header: %d of %d damaged files answered, all as libvips\n", answered,
+            tried);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -637,6 +875,8 @@ main(int argc, char **argv)
     CU_add_test(s, "video vs ffprobe", test_video_vs_ffprobe);
     CU_add_test(s, "audio vs ffprobe", test_audio_vs_ffprobe);
     CU_add_test(s, "hostile corpus", test_hostile_corpus);
+    CU_add_test(s, "header vs libvips", test_header_vs_libvips);
+    CU_add_test(s, "header damaged", test_header_damaged);
     CU_add_test(s, "text hygiene", test_text_hygiene);
     CU_add_test(s, "limits from config", test_limits_config);
     CU_add_test(s, "no other libvips module loaded", test_modules_after);

@@ -1,5 +1,4 @@
 /* libcurl calls to the server with token, retries, backoff and the backend breaker. */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "curlload.h"
 #include "jwt.h"
 #include "retry.h"
 
@@ -61,8 +61,8 @@ pnw_api_free(pnw_api_t *a)
 void
 pnw_api_thread_done(void)
 {
-    if (thread_curl)
-        curl_easy_cleanup(thread_curl);
+    if (thread_curl) /* made by a loaded libcurl */
+        pnw_curl(NULL, 0)->easy_cleanup(thread_curl);
     thread_curl = NULL;
 }
 
@@ -99,26 +99,32 @@ typedef struct {
     uint64_t sent;    /* bytes of rq->source_fd sent */
     bool read_error;  /* the source file could not be read (shrank?) */
     bool too_long;    /* URL or a header did not fit its buffer: fail without retrying */
+    bool range_done;  /* rq->range_len bytes are in: the rest of a 200 answer is not wanted */
 } sink_t;
 
 /* A 2xx body of a download goes to the file; anything else (an error envelope) to memory. */
 static size_t
 to_file(sink_t *s, const char *p, size_t add)
 {
-    if (s->rq->sink_max && s->filed + add > s->rq->sink_max) {
+    size_t want = add;
+    if (s->rq->range_len && s->filed + add > s->rq->range_len) {
+        want = (size_t)(s->rq->range_len - s->filed); /* a server that ignored the Range */
+        s->range_done = true;
+    }
+    if (s->rq->sink_max && s->filed + want > s->rq->sink_max) {
         s->too_big = true;
         return 0;
     }
-    for (size_t off = 0; off < add;) {
-        ssize_t w = write(s->rq->sink_fd, p + off, add - off);
+    for (size_t off = 0; off < want;) {
+        ssize_t w = write(s->rq->sink_fd, p + off, want - off);
         if (w <= 0) {
             s->write_error = true;
             return 0;
         }
         off += (size_t)w;
     }
-    s->filed += add;
-    return add;
+    s->filed += want;
+    return s->range_done ? 0 : add; /* 0 ends the transfer: the head is all that was asked */
 }
 
 static size_t
@@ -128,7 +134,7 @@ on_body(char *p, size_t sz, size_t n, void *ud)
     size_t add = sz * n;
     if (s->rq->sink) {
         long st = 0;
-        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
+        pnw_curl(NULL, 0)->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
         if (st >= 200 && st < 300)
             return to_file(s, p, add);
     }
@@ -198,24 +204,16 @@ retryable(long st)
     return st == 408 || st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
-/* libcurl's global start-up (TLS libraries and their configuration: about 2 MiB of a worker's
- * RSS) happens on the first API call, so a worker whose jobs never call the server never pays
- * it. pthread_once makes the first call from several job threads safe. */
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void
-curl_start(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 /* One HTTP exchange. 0 when an answer arrived (any status), -1 on transport failure. */
 static int
 exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout, sink_t *s,
          long *status, char *why, size_t whylen)
 {
-    pthread_once(&curl_once, curl_start);
-    if (!thread_curl && !(thread_curl = curl_easy_init())) {
+    /* libcurl is opened and started on the first call (curlload.h). */
+    const pnw_curl_t *C = pnw_curl(why, whylen);
+    if (!C)
+        return -1;
+    if (!thread_curl && !(thread_curl = C->easy_init())) {
         (void)snprintf(why, whylen, "curl_easy_init failed");
         return -1;
     }
@@ -236,81 +234,89 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
         (void)snprintf(why, whylen, "%s %.200s: URL or token too long", rq->method, rq->path);
         return -1;
     }
-    h = curl_slist_append(h, auth);
-    h = curl_slist_append(h, "Accept: application/json");
+    h = C->slist_append(h, auth);
+    h = C->slist_append(h, "Accept: application/json");
     if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
+        h = C->slist_append(h, "Content-Type: application/json");
     char ctype[300];
     if (rq->source) {
         int n = snprintf(ctype, sizeof ctype, "Content-Type: %s",
                          rq->content_type ? rq->content_type : "application/octet-stream");
         if (n < 0 || (size_t)n >= sizeof ctype) {
-            curl_slist_free_all(h);
+            C->slist_free_all(h);
             s->too_long = true;
             (void)snprintf(why, whylen, "%s %.200s: content type too long", rq->method, rq->path);
             return -1;
         }
-        h = curl_slist_append(h, ctype);
+        h = C->slist_append(h, ctype);
         /* The server reads bodies whole; waiting for a 100 Continue only adds a second. */
-        h = curl_slist_append(h, "Expect:");
+        h = C->slist_append(h, "Expect:");
     }
     if (rq->idem_key) {
         int n = snprintf(idem, sizeof idem, "Idempotency-Key: %s", rq->idem_key);
         if (n < 0 || (size_t)n >= sizeof idem) { /* a cut key could match another request's */
-            curl_slist_free_all(h);
+            C->slist_free_all(h);
             s->too_long = true;
             (void)snprintf(why, whylen, "%s %.200s: Idempotency-Key too long", rq->method,
                            rq->path);
             return -1;
         }
-        h = curl_slist_append(h, idem);
+        h = C->slist_append(h, idem);
     }
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 5 ? timeout * 1000 : 5000));
+    C->easy_reset(c);
+    C->easy_setopt(c, CURLOPT_URL, url);
+    C->easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+    C->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    C->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    C->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+    C->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 5 ? timeout * 1000 : 5000));
     if (rq->sink || rq->source) {
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(a->timeout < 1 ? 1 : a->timeout));
+        C->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        C->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)(a->timeout < 1 ? 1 : a->timeout));
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+    C->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    C->easy_setopt(c, CURLOPT_WRITEDATA, s);
+    C->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    C->easy_setopt(c, CURLOPT_HEADERDATA, s);
     s->rq = rq;
     s->curl = c;
     if (rq->sink) {
         /* A retry starts the file over. */
         if (ftruncate(rq->sink_fd, 0) != 0 || lseek(rq->sink_fd, 0, SEEK_SET) != 0) {
-            curl_slist_free_all(h);
+            C->slist_free_all(h);
             (void)snprintf(why, whylen, "%s %s: cannot truncate the destination file", rq->method,
                            rq->path);
             s->write_error = true;
             return -1;
         }
         s->filed = 0;
+        s->range_done = false;
+        if (rq->range_len) {
+            char range[48];
+            (void)snprintf(range, sizeof range, "0-%llu", (unsigned long long)(rq->range_len - 1));
+            C->easy_setopt(c, CURLOPT_RANGE, range); /* libcurl copies the string */
+        }
     }
     if (rq->source) {
         s->sent = 0;
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, s);
-        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(c, CURLOPT_SEEKDATA, s);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->source_len);
+        C->easy_setopt(c, CURLOPT_POST, 1L);
+        C->easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        C->easy_setopt(c, CURLOPT_READDATA, s);
+        C->easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
+        C->easy_setopt(c, CURLOPT_SEEKDATA, s);
+        C->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->source_len);
     } else if (body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+        C->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        C->easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     } else if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+        C->easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        C->easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
     }
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(h);
+    CURLcode rc = C->easy_perform(c);
+    C->slist_free_all(h);
+    if (rc == CURLE_WRITE_ERROR && s->range_done)
+        rc = CURLE_OK; /* we cut a 200 answer after the head we asked for */
     if (rc != CURLE_OK) {
         char cap[64];
         (void)snprintf(cap, sizeof cap, "content larger than %llu bytes",
@@ -320,10 +326,10 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
                        : s->write_error ? "cannot write the destination file"
                        : s->read_error  ? "cannot read the source file"
                        : s->over        ? "answer larger than 8 MiB"
-                                        : curl_easy_strerror(rc));
+                                        : C->easy_strerror(rc));
         return -1;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    C->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     return 0;
 }
 

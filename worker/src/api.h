@@ -36,6 +36,10 @@ typedef struct pnw_api_req {
     bool sink, source;
     int sink_fd, source_fd;
     uint64_t sink_max, source_len;
+    /* With sink: nonzero asks for the first range_len bytes only (Range: bytes=0-N); a 206
+     * answer, or the first range_len bytes of a 200 answer (then the transfer is cut short on
+     * purpose and still succeeds), is what reaches sink_fd. */
+    uint64_t range_len;
     const char *content_type;
 } pnw_api_req_t;
 

@@ -174,8 +174,8 @@ header_safe(const char *v)
 }
 
 static int
-h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
-               pn_job_response_t *res)
+download_to(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
+            uint64_t head_bytes, pn_job_response_t *res)
 {
     char dir[PATH_MAX], real[PATH_MAX];
     const char *slash = dest_file ? strrchr(dest_file, '/') : NULL;
@@ -198,8 +198,12 @@ h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t 
             close(fd);
         return refuse(job, res, "api_download: cannot create", dest_file);
     }
-    pnw_api_req_t rq = {
-        .method = "GET", .path = path, .sink = true, .sink_fd = fd, .sink_max = max_bytes};
+    pnw_api_req_t rq = {.method = "GET",
+                        .path = path,
+                        .sink = true,
+                        .sink_fd = fd,
+                        .sink_max = max_bytes,
+                        .range_len = head_bytes};
     pn_job_response_t mine = {0}, *r = res ? res : &mine;
     int rc = call(job, &rq, NULL, r);
     close(fd);
@@ -208,6 +212,22 @@ h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t 
         unlink(real);
     json_decref(mine.body);
     return rc;
+}
+
+static int
+h_api_download(pn_job_t *job, const char *path, const char *dest_file, uint64_t max_bytes,
+               pn_job_response_t *res)
+{
+    return download_to(job, path, dest_file, max_bytes, 0, res);
+}
+
+static int
+h_api_download_head(pn_job_t *job, const char *path, const char *dest_file, uint64_t head_bytes,
+                    pn_job_response_t *res)
+{
+    if (head_bytes == 0)
+        return refuse(job, res, "api_download_head: head_bytes must be positive", dest_file);
+    return download_to(job, path, dest_file, 0, head_bytes, res);
 }
 
 static int
@@ -375,6 +395,7 @@ const pn_job_host_t pnw_host = {
     .breaker_report = h_breaker_report,
     .api_download = h_api_download,
     .api_upload = h_api_upload,
+    .api_download_head = h_api_download_head,
 };
 
 static int

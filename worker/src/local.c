@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ static struct {
     json_t *params;
     json_t *marks;
     int jfd;
+    json_t *mem;     /* the journal, when the runner runs the job itself */
+    char sha256[65]; /* the file's, once known ("" before) */
 } L = {.jfd = -1};
 
 json_t *
@@ -45,7 +48,7 @@ pnw_local_param(const char *kv, char **key)
 
 int
 pnw_local_begin(const char *job_class, const char *file, const char *out, const pnw_local_opts_t *o,
-                char *err, size_t errlen)
+                bool in_memory, char *err, size_t errlen)
 {
     char jpath[PATH_MAX + 64];
     pnw_local_end();
@@ -54,8 +57,11 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
         return -1;
     }
     (void)snprintf(jpath, sizeof jpath, "%s/%s", L.out, PNW_LOCAL_JOURNAL); /* L.out < PATH_MAX */
-    L.jfd = open(jpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (L.jfd < 0) {
+    if (in_memory)
+        L.mem = json_array();
+    else
+        L.jfd = open(jpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (in_memory ? !L.mem : L.jfd < 0) {
         (void)snprintf(err, errlen, "%s: %s", jpath, strerror(errno));
         return -1;
     }
@@ -72,6 +78,7 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
         free(k);
     }
     L.marks = json_object();
+    L.sha256[0] = '\0';
     L.job_class = job_class;
     L.file = file;
     L.o = o;
@@ -79,9 +86,19 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
     return 0;
 }
 
+json_t *
+pnw_local_journal_take(void)
+{
+    json_t *m = L.mem;
+    L.mem = NULL;
+    return m;
+}
+
 void
 pnw_local_end(void)
 {
+    json_decref(L.mem);
+    L.mem = NULL;
     if (L.jfd >= 0)
         close(L.jfd);
     json_decref(L.params);
@@ -118,6 +135,11 @@ pnw_local_mark(const char *key)
 static void
 journal(json_t *rec)
 {
+    if (L.mem) {
+        if (rec)
+            json_array_append_new(L.mem, rec);
+        return;
+    }
     char *s = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
     if (s && L.jfd >= 0) {
         size_t n = strlen(s);
@@ -195,6 +217,15 @@ download(const pnw_api_req_t *rq, long *status, char *why, size_t whylen)
         return -1;
     }
     uint64_t size = (uint64_t)st.st_size;
+    /* A head (Range: bytes=0-N) as the server answers it: 206 with what exists, 416 when the
+     * content is empty. */
+    if (rq->range_len && size == 0) {
+        close(fd);
+        *status = 416;
+        return 0;
+    }
+    if (rq->range_len && size > rq->range_len)
+        size = rq->range_len;
     /* The same refusal as a real transfer over the cap: no status, no retry. */
     if (rq->sink_max && size > rq->sink_max) {
         close(fd);
@@ -209,7 +240,7 @@ download(const pnw_api_req_t *rq, long *status, char *why, size_t whylen)
                        rq->path);
         return -1;
     }
-    *status = 200;
+    *status = rq->range_len ? 206 : 200;
     return 0;
 }
 
@@ -279,15 +310,76 @@ derivative(const pnw_api_req_t *rq, const char *query, long *status, json_t **re
     return 0;
 }
 
+/* The SHA-256 of the local file as lowercase hex, read in one pass. 0, or -1. */
+static int
+sha256_file(const char *path, char hex[65])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    EVP_MD_CTX *md = fd >= 0 ? EVP_MD_CTX_new() : NULL;
+    ssize_t r = -1;
+    if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
+        unsigned char buf[1 << 16];
+        while ((r = read(fd, buf, sizeof buf)) > 0)
+            EVP_DigestUpdate(md, buf, (size_t)r);
+    }
+    unsigned char d[32];
+    unsigned int dn = 0;
+    if (r == 0 && EVP_DigestFinal_ex(md, d, &dn) == 1 && dn == 32)
+        for (size_t i = 0; i < 32; i++)
+            (void)snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    else
+        r = -1;
+    EVP_MD_CTX_free(md);
+    if (fd >= 0)
+        close(fd);
+    return r == 0 ? 0 : -1;
+}
+
+/* The line of --sha256sums naming L.file ("<64 hex> <space or *><path>", as sha256sum
+ * writes): its hash into hex. 0 when found. */
+static int
+sha256_listed(char hex[65])
+{
+    FILE *f = L.o && L.o->sha256sums ? fopen(L.o->sha256sums, "re") : NULL;
+    char line[PATH_MAX + 80], real[PATH_MAX];
+    int rc = -1;
+    while (f && rc != 0 && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strlen(line) < 67 || strspn(line, "0123456789abcdefABCDEF") != 64 || line[64] != ' ')
+            continue;
+        const char *name = line + 66; /* after the hash, the space and the ' ' or '*' */
+        const char *base = strrchr(name, '/'), *want = strrchr(L.file, '/');
+        /* realpath() only for a line naming the same file name: it costs a readlink per path
+         * component, and a SHA256SUMS of a whole batch has a line per file. */
+        if (strcmp(base ? base + 1 : name, want ? want + 1 : L.file) != 0)
+            continue;
+        if (realpath(name, real) && !strcmp(real, L.file)) {
+            for (int i = 0; i < 64; i++)
+                hex[i] = (char)(line[i] >= 'A' && line[i] <= 'F' ? line[i] - 'A' + 'a' : line[i]);
+            hex[64] = '\0';
+            rc = 0;
+        }
+    }
+    if (f)
+        (void)fclose(f);
+    return rc;
+}
+
+/* What the server knows of the file after its upload: the stand-in record. The checksum is
+ * worked out only for a GET of the record (a metadata job asks), not for every reply. */
 static json_t *
-file_json(void)
+file_json(bool want_hash)
 {
     struct stat st;
     char tmp[PATH_MAX];
     (void)snprintf(tmp, sizeof tmp, "%s", L.file); /* a realpath(): shorter than PATH_MAX */
     json_int_t size = stat(L.file, &st) == 0 ? (json_int_t)st.st_size : 0;
-    return json_pack("{s:s, s:s, s:I, s:s}", "id", PNW_LOCAL_FILE_ID, "filename", basename(tmp),
-                     "file_size", size, "content_type", "application/octet-stream");
+    if (want_hash && !L.sha256[0] && sha256_listed(L.sha256) != 0 &&
+        sha256_file(L.file, L.sha256) != 0)
+        L.sha256[0] = '\0';
+    return json_pack("{s:s, s:s, s:I, s:s, s:s?}", "id", PNW_LOCAL_FILE_ID, "filename",
+                     basename(tmp), "file_size", size, "content_type", "application/octet-stream",
+                     "checksum_sha256", L.sha256[0] ? L.sha256 : NULL);
 }
 
 static int
@@ -306,10 +398,10 @@ serve(const pnw_api_req_t *rq, const char *path, const char *query, long *status
         *reply = envelope(json_pack("{s:s, s:O?}", "id", PNW_LOCAL_JOB_ID, "status",
                                     json_object_get(rq->body, "status")));
     } else if (!strcmp(path, file) && get) {
-        *reply = envelope(file_json());
+        *reply = envelope(file_json(true));
     } else if (!strcmp(path, file) && patch && json_is_object(rq->body)) {
         journal(json_pack("{s:s, s:O}", "t", "metadata", "body", rq->body));
-        *reply = envelope(file_json());
+        *reply = envelope(file_json(false));
     } else if (!strncmp(path, file, sizeof file - 1) &&
                !strcmp(path + sizeof file - 1, "/download") && get) {
         return download(rq, status, why, whylen);

@@ -35,12 +35,20 @@ typedef struct pnw_local_opts {
     size_t nparams;
     const char *args_json; /* --args: the job's argument array */
     bool in_process;       /* --in-process: isolated classes run here, without limits */
+    /* --sha256sums FILE: the files' SHA-256 as the upload computed them (sha256sum's format);
+     * the local server's file record carries them, as the real one does after an upload. A
+     * --file not listed is hashed by the local server when a job first asks for its record. */
+    const char *sha256sums;
 } pnw_local_opts_t;
 
 /* Start serving one execution of job_class on file, writing into out (which exists). 0, or -1
- * with err. Called by the process that runs the job (the runner or an isolated child). */
+ * with err. Called by the process that runs the job (the runner or an isolated child). An
+ * isolated child journals to out/PNW_LOCAL_JOURNAL line by line (what it did survives its
+ * crash); the runner itself (in_memory) keeps the records for pnw_local_journal_take. */
 int pnw_local_begin(const char *job_class, const char *file, const char *out,
-                    const pnw_local_opts_t *o, char *err, size_t errlen);
+                    const pnw_local_opts_t *o, bool in_memory, char *err, size_t errlen);
+/* The records of an in-memory journal (a JSON array, the caller's), or NULL. */
+json_t *pnw_local_journal_take(void);
 void pnw_local_end(void);
 /* One API call of the job. 0 with *status and *reply when served (any status), -1 with why
  * when refused (no server in local mode) or the local transfer failed. */

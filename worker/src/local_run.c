@@ -106,16 +106,35 @@ make_dir(const char *d, char *err, size_t errlen)
 
 static const char *const outcome_names[] = {"ok", "error", "api_error", "dead"};
 
-/* Read the journal into result (status transitions, merged metadata, derivatives, calls). */
-static void
-read_journal(const char *path, json_t *result)
+/* The records of a child's journal file (a torn last line, from a crash, is skipped). */
+static json_t *
+journal_file(const char *path)
 {
-    json_t *st = json_array(), *meta = json_null(), *der = json_array(), *calls = json_array();
+    json_t *recs = json_array();
     FILE *f = fopen(path, "re");
     char *line = NULL;
     size_t cap = 0;
     while (f && getline(&line, &cap, f) > 0) {
-        json_t *rec = json_loads(line, 0, NULL); /* a torn last line (a crash) is skipped */
+        json_t *rec = json_loads(line, 0, NULL);
+        if (rec)
+            json_array_append_new(recs, rec);
+    }
+    free(line);
+    if (f)
+        (void)fclose(f);
+    return recs;
+}
+
+/* The journal's records into result (status transitions, merged metadata, derivatives,
+ * calls). Consumes recs. */
+static void
+read_journal(json_t *recs, json_t *result)
+{
+    json_t *st = json_array(), *meta = json_null(), *der = json_array(), *calls = json_array();
+    size_t i;
+    json_t *rec;
+    json_array_foreach(recs, i, rec)
+    {
         const char *t = json_string_value(json_object_get(rec, "t"));
         json_t *body = json_object_get(rec, "body");
         if (!t) {
@@ -134,11 +153,8 @@ read_journal(const char *path, json_t *result)
             json_object_del(rec, "t");
             json_array_append(calls, rec);
         }
-        json_decref(rec);
     }
-    free(line);
-    if (f)
-        (void)fclose(f);
+    json_decref(recs);
     json_object_set_new(result, "status_transitions", st);
     json_object_set_new(result, "metadata_patch", meta);
     json_object_set_new(result, "derivatives", der);
@@ -161,7 +177,7 @@ payload_of(const pnw_class_t *c, const json_t *args, const char *jid)
 static char **
 child_argv(const pnw_local_opts_t *o, const char *file, const char *out)
 {
-    size_t n = 0, max = 4 + 2 * (o->nplugins + o->nsets + o->nparams) + 1;
+    size_t n = 0, max = 6 + 2 * (o->nplugins + o->nsets + o->nparams) + 1;
     char **v = calloc(max, sizeof *v);
     bool ok = v != NULL;
 #define ADD(s) (ok = ok && (v[n++] = strdup(s)) != NULL)
@@ -172,6 +188,8 @@ child_argv(const pnw_local_opts_t *o, const char *file, const char *out)
         ADD("--set"), ADD(o->sets[i]);
     for (size_t i = 0; i < o->nparams; i++)
         ADD("--arg"), ADD(o->params[i]);
+    if (o->sha256sums)
+        ADD("--sha256sums"), ADD(o->sha256sums);
 #undef ADD
     if (ok)
         return v;
@@ -202,14 +220,19 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
         return 2;
     }
     (void)snprintf(jid, sizeof jid, "local-%d-%d", (int)getpid(), n);
-    int fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    bool isolated = c->c.isolated && !o->in_process, api = false;
+    /* Only a child journals to a file (its record survives its crash); this process keeps it
+     * in memory. */
+    int fd =
+        isolated ? open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600) : 0;
     if (fd < 0) {
         (void)fprintf(stderr, ME ": %s: %s\n", jpath, strerror(errno));
         return 2;
     }
-    close(fd);
+    if (isolated)
+        close(fd);
+    json_t *recs = NULL;
     char *payload = payload_of(c, args, jid);
-    bool isolated = c->c.isolated && !o->in_process, api = false;
     int rc;
     double t0 = pnw_now();
     if (!payload) {
@@ -227,12 +250,13 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
         pnw_payload_t p;
         if (pnw_payload_decode(payload, strlen(payload), (size_t)pnw_rt.cfg->max_payload,
                                pnw_rt.cfg->max_depth, &p, err, sizeof err) != 0 ||
-            pnw_local_begin(c->c.name, file, out, o, err, sizeof err) != 0) {
+            pnw_local_begin(c->c.name, file, out, o, true, err, sizeof err) != 0) {
             (void)fprintf(stderr, ME ": %s\n", err);
             free(payload);
             return 2;
         }
         rc = pnw_job_execute(c, &p, 1, msg, sizeof msg, &api);
+        recs = pnw_local_journal_take();
         pnw_local_end();
         pnw_payload_clear(&p);
     }
@@ -245,8 +269,11 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
     if (!res) /* a reason that is not UTF-8 */
         res = json_pack("{s:s, s:s, s:s}", "job_class", c->c.name, "outcome", outcome_names[rc],
                         "message", "(reason not UTF-8)");
-    read_journal(jpath, res);
-    unlink(jpath);
+    if (isolated) {
+        recs = journal_file(jpath);
+        unlink(jpath);
+    }
+    read_journal(recs ? recs : json_array(), res);
     if (json_dump_file(res, rpath, JSON_INDENT(2)) != 0) {
         (void)fprintf(stderr, ME ": cannot write %s\n", rpath);
         json_decref(res);

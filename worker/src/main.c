@@ -1,6 +1,5 @@
 /* powernode-worker: load the config and job plugins, register with Redis, run the job pool
  * and housekeeping, and stop cleanly on SIGTERM (or quietly on SIGTSTP / SIGUSR1). */
-#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <stddef.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "curlload.h"
 #include "house.h"
 #include "local.h"
 #include "pool.h"
@@ -28,6 +28,7 @@ usage(void)
         "       powernode-worker --run JOB --file PATH [--file PATH]... --out DIR\n"
         "                        [--config FILE] [--plugin PATH.so]... [--arg key=value]...\n"
         "                        [--set key=value]... [--args JSON] [--in-process]\n"
+        "                        [--sha256sums FILE]\n"
         "  --config FILE   worker YAML config (default: $PN_WORKER_CONFIG, else built-in "
         "defaults)\n"
         "  --plugin PATH   job plugin to load instead of the config's list (repeatable)\n"
@@ -43,6 +44,9 @@ usage(void)
         "                  when its first argument is a string, else [])\n"
         "  --in-process    run isolated classes in this process, without the child's\n"
         "                  limits (benchmarks on trusted files only)\n"
+        "  --sha256sums F  the files' SHA-256 as an upload computed them (sha256sum\n"
+        "                  output); without it the local server hashes a file when a job\n"
+        "                  asks for its record\n"
         "  --version       print the version\n");
 }
 
@@ -181,6 +185,8 @@ main(int argc, char **argv)
             lo.args_json = argv[++i];
         else if (!strcmp(argv[i], "--in-process"))
             lo.in_process = true;
+        else if (!strcmp(argv[i], "--sha256sums") && v)
+            lo.sha256sums = argv[++i];
         else if (v && argv[i][0] == '-' && list_opt(argv[i], v, &lo))
             i++;
         else if (!strcmp(argv[i], "--version")) {
@@ -188,9 +194,9 @@ main(int argc, char **argv)
             free_opts(&lo);
             return 0;
         } else {
-            static const char *const valued[] = {"--config", "--exec-job", "--attempt", "--run",
-                                                 "--out",    "--args",     "--file",    "--plugin",
-                                                 "--set",    "--arg"};
+            static const char *const valued[] = {
+                "--config", "--exec-job", "--attempt", "--run", "--out",       "--args",
+                "--file",   "--plugin",   "--set",     "--arg", "--sha256sums"};
             bool known = false;
             for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
                 known = known || !strcmp(argv[i], valued[k]);
@@ -214,10 +220,10 @@ main(int argc, char **argv)
         free_opts(&lo);
         return 2;
     }
-    if (!local &&
-        (lo.nfiles || lo.out || lo.nsets || lo.nparams || lo.args_json || lo.in_process)) {
-        (void)fprintf(stderr, "powernode-worker: --file, --out, --arg, --set, --args and "
-                              "--in-process go with --run\n");
+    if (!local && (lo.nfiles || lo.out || lo.nsets || lo.nparams || lo.args_json || lo.in_process ||
+                   lo.sha256sums)) {
+        (void)fprintf(stderr, "powernode-worker: --file, --out, --arg, --set, --args, "
+                              "--in-process and --sha256sums go with --run\n");
         usage();
         free_opts(&lo);
         return 2;
@@ -267,6 +273,14 @@ main(int argc, char **argv)
     }
     if (local)
         (void)snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
+    /* The daemon talks to the server from its first job: without a usable libcurl it stops
+     * here with the reason. Isolated children and local runs open it when a job first calls. */
+    if (!local && !exec_class && !pnw_curl(err, sizeof err)) {
+        pnw_log(PNW_ERROR, "api", "%s", err);
+        pnw_config_free(cfg);
+        free_opts(&lo);
+        return 1;
+    }
     int rc = fail;
     pnw_rt.breakers = pnw_breakers_new(cfg->breaker_failures, cfg->breaker_scale);
     pnw_rt.api = pnw_api_new(cfg, pnw_rt.breakers);
@@ -290,7 +304,7 @@ main(int argc, char **argv)
     }
     if (exec_class && local) {
         const pnw_class_t *c = pnw_plugins_find(&pnw_rt.reg, exec_class);
-        if (pnw_local_begin(exec_class, lo.files[0], lo.out, &lo, err, sizeof err) != 0) {
+        if (pnw_local_begin(exec_class, lo.files[0], lo.out, &lo, false, err, sizeof err) != 0) {
             pnw_log(PNW_ERROR, "local", "%s", err);
             goto out;
         }
@@ -362,8 +376,7 @@ out:
     pnw_api_free(pnw_rt.api);
     pnw_breakers_free(pnw_rt.breakers);
     pnw_context_thread_done();
-    if (!local)
-        curl_global_cleanup();
+    pnw_curl_cleanup();
     pnw_config_free(cfg);
     free_opts(&lo);
     return rc;

@@ -45,6 +45,19 @@ def png(path, w, h, declared=None):
     return data
 
 
+def noise_png(path, w, h):
+    """An RGB PNG of random pixels: it does not compress, so it is about w*h*3 bytes."""
+    raw = b"".join(b"\0" + os.urandom(w * 3) for _ in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw, 1)) + chunk(b"IEND", b""))
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
 class LocalRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -258,6 +271,50 @@ class LocalRun(unittest.TestCase):
         self.assertEqual((meta["sha256"], meta["size"], meta["mime_type"]),
                          (digest, os.path.getsize(self.png), "image/png"))
         self.assertEqual(r["derivatives"], [])
+
+    def test_metadata_reads_the_head_and_takes_the_upload_checksum(self):
+        # Larger than the 128 KiB head: the job fetches the head only and takes the SHA-256
+        # from the file record (the upload's; here --sha256sums). The listed hash is not the
+        # file's real one, so only the record can be where the document's came from.
+        big = os.path.join(self.tmp, "noise.png")
+        data = noise_png(big, 640, 480)
+        self.assertGreater(len(data), 128 * 1024)
+        sums = os.path.join(self.tmp, "SHA256SUMS")
+        listed = "ab" * 32
+        with open(sums, "w") as f:
+            f.write("%s  %s\n" % ("0" * 64, self.png))
+            f.write("%s  %s\n" % (listed.upper(), big))
+        real = hashlib.sha256(data).hexdigest()
+        for extra, want in ((["--sha256sums", sums], listed), ([], real)):
+            d = self.out("meta-head")
+            p = self.run_w("--run", "metadata", "--plugin", FILES, "--file", big, "--out", d,
+                           *extra)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            r = self.result(d)
+            meta = r["metadata_patch"]["metadata"]
+            self.assertEqual((meta["sha256"], meta["size"], meta["mime_type"]),
+                             (want, len(data), "image/png"), extra)
+            self.assertEqual((meta["image"]["width"], meta["image"]["height"]), (640, 480))
+            self.assertEqual(r["metadata_patch"]["dimensions"], {"width": 640, "height": 480})
+            # Without a listed checksum the local server hashes the file, as an upload does;
+            # either way the job itself reads one 128 KiB range.
+            got = [(c["method"], c["status"]) for c in r["api_calls"]
+                   if c["path"].endswith("/download")]
+            self.assertEqual(got, [("GET", 206)], r["api_calls"])
+
+    def test_metadata_of_a_small_file_is_one_whole_head(self):
+        # Smaller than the head: the head is the file, fetched once, hashed nowhere twice.
+        d = self.out("meta-small")
+        p = self.run_w("--run", "metadata", "--plugin", FILES, "--file", self.text, "--out", d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = self.result(d)
+        with open(self.text, "rb") as f:
+            data = f.read()
+        meta = r["metadata_patch"]["metadata"]
+        self.assertEqual((meta["sha256"], meta["size"], meta["mime_type"]),
+                         (hashlib.sha256(data).hexdigest(), len(data), "text/plain"))
+        got = [c["status"] for c in r["api_calls"] if c["path"].endswith("/download")]
+        self.assertEqual(got, [206], r["api_calls"])
 
     def test_hostile_files_fail_cleanly(self):
         for f, want in ((self.text, "not an image"), (self.huge, "")):

@@ -1,6 +1,6 @@
-"""The isolation rule: powernode-worker and every job plugin must not link libpq (readelf -d
-NEEDED entries, direct or through any dependency ldd resolves) and no worker source includes
-libpq headers."""
+"""The isolation rule: powernode-worker, every job plugin and what they open with dlopen (the
+files plugin's backends, libcurl) must not link libpq (readelf -d NEEDED entries, direct or
+through any dependency ldd resolves) and no worker source includes libpq headers."""
 import glob
 import os
 import re
@@ -28,8 +28,17 @@ def main():
     if not (bin_ and jobs and build and src):
         fail("PN_WORKER_BIN, PN_WORKER_JOBS, PN_BUILD_DIR and PN_SOURCE_DIR must be set (ctest "
              "sets them)")
-    files = [bin_] + sorted(set(glob.glob(os.path.join(os.path.dirname(jobs), "*.so")) +
+    jobdir = os.path.dirname(jobs)
+    files = [bin_] + sorted(set(glob.glob(os.path.join(jobdir, "*.so")) +
+                                glob.glob(os.path.join(jobdir, "*", "*.so")) +
                                 glob.glob(os.path.join(build, "worker", "fixtures", "*.so"))))
+    # libcurl is opened on first use (worker/src/curlload.h), so ldd of the worker no longer
+    # shows it: check the library the loader would find by that name.
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    curl = re.findall(r"^\s*libcurl\.so\.4 \([^)]*\) => (\S+)$", cache, re.M)
+    if not curl:
+        fail("libcurl.so.4 is not in the loader cache (ldconfig -p): the worker needs it")
+    files.append(curl[0])
     checked = 0
     for f in files:
         n = needed(f)

@@ -172,10 +172,21 @@ typedef struct pn_job_host {
                         pn_job_response_t *res);
     int (*api_upload)(pn_job_t *job, const char *path, const char *src_file,
                       const char *content_type, const char *idem_key, pn_job_response_t *res);
+    /* ABI 1 (appended during development): api_download of the first head_bytes bytes only
+     * (HTTP Range: bytes=0-N; head_bytes > 0), for jobs that read a header, not the content.
+     * Check with PN_JOB_HOST_HAS (PN_JOB_HAVE_API_HEAD says this header declares it). A 206
+     * answer's body lands in dest_file; so do the first head_bytes bytes of a 200 answer from a
+     * server that ignores ranges (the rest is not read; the call still succeeds). A content
+     * shorter than head_bytes arrives whole; an empty one answers 416 (no file is left). Same
+     * rules as api_download otherwise: path checks, retries, the file removed on failure. */
+    int (*api_download_head)(pn_job_t *job, const char *path, const char *dest_file,
+                             uint64_t head_bytes, pn_job_response_t *res);
 } pn_job_host_t;
 
 /* This header's host table has api_download and api_upload. */
 #define PN_JOB_HAVE_API_FILE 1
+/* ... and api_download_head. */
+#define PN_JOB_HAVE_API_HEAD 1
 
 #define PN_JOB_HOST_HAS(h, m) ((h)->size >= offsetof(pn_job_host_t, m) + sizeof((h)->m))
 
@@ -248,6 +259,13 @@ pn_job_api_download(pn_job_t *job, const char *path, const char *dest_file, uint
                     pn_job_response_t *res)
 {
     return pn_job_host_->api_download(job, path, dest_file, max_bytes, res);
+}
+
+static inline int
+pn_job_api_download_head(pn_job_t *job, const char *path, const char *dest_file,
+                         uint64_t head_bytes, pn_job_response_t *res)
+{
+    return pn_job_host_->api_download_head(job, path, dest_file, head_bytes, res);
 }
 
 static inline int

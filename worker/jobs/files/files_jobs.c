@@ -136,6 +136,32 @@ download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
 #endif
 }
 
+/* The first head_bytes of the content into dest (*got set); *got stays false when this
+ * worker's SDK cannot fetch a head (the caller then downloads it all). */
+static int
+download_head(pn_job_t *job, const char *file_id, const char *dest, uint64_t head_bytes, bool *got)
+{
+    *got = false;
+#ifdef PN_JOB_HAVE_API_HEAD
+    if (!PN_JOB_HOST_HAS(pn_job_host_, api_download_head))
+        return 0;
+    char path[ID_PATH];
+    pn_job_response_t res = {0};
+    (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
+    int rc = pn_job_host_->api_download_head(job, path, dest, head_bytes, &res);
+    json_decref(res.body);
+    if (rc != 0 || (res.status != 200 && res.status != 206)) {
+        pn_job_fail(job, "GET %s (head): %ld", path, res.status);
+        return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
+    }
+    *got = true;
+    return 0;
+#else
+    (void)job, (void)file_id, (void)dest, (void)head_bytes;
+    return 0;
+#endif
+}
+
 static int
 upload(pn_job_t *job, const char *file_id, const char *kind, const char *name, const char *src,
        const char *mime)
@@ -218,6 +244,69 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
     return 0;
 }
 
+/*
+ * A metadata job reads only what it needs: the file's record (its size, and the SHA-256 the
+ * server computed while the upload streamed in), then the first FM_META_HEAD_BYTES, and the
+ * whole content only when the header is not enough (PDF, audio/video, image formats the header
+ * reader leaves to libvips) or the server has no checksum. A JPEG's facts cost one 128 KiB
+ * range instead of a full copy and a second hash of every byte.
+ * 0 with *doc; -1 or FM_EBACKEND with err (the file's fault, the worker's); or a job result
+ * (> 0) when a call to the server failed.
+ */
+static int
+metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_limits_t *l,
+             json_t **doc, char *err, size_t errlen)
+{
+    char path[ID_PATH], sha[65] = "";
+    pn_job_response_t res;
+    (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
+    int rc = call(job, "GET", path, NULL, &res);
+    if (rc) {
+        json_decref(res.body);
+        return rc;
+    }
+    const json_t *rec = data_of(&res), *fsize = json_object_get(rec, "file_size");
+    const char *cs = json_string_value(json_object_get(rec, "checksum_sha256"));
+    if (cs && strlen(cs) == 64)
+        memcpy(sha, cs, 65);
+    json_int_t size = json_is_integer(fsize) ? json_integer_value(fsize) : -1;
+    json_decref(res.body);
+    bool whole = false, got = false;
+    if (size > 0) {
+        if ((rc = download_head(job, file_id, input, FM_META_HEAD_BYTES, &got)))
+            return rc;
+        if (got && (uint64_t)size <= FM_META_HEAD_BYTES)
+            whole = true; /* the head is the file */
+        else if (got) {
+            rc = fm_metadata_head(input, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err, errlen);
+            if (rc != 0)
+                return rc > 0 ? 0 : rc;
+        }
+    }
+    if (!whole && (rc = download(job, file_id, input, l->max_av_bytes)))
+        return rc;
+    return fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);
+}
+
+/* Fetch what the job reads and process it: 0 with o; -1 or FM_EBACKEND with err; or a job
+ * result (> 0) when a call to the server failed. */
+static int
+produce(pn_job_t *job, fm_kind_t kind, const char *file_id, const char *input, const fm_limits_t *l,
+        fm_output_t *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    if (kind == FM_METADATA) {
+        json_t *doc = NULL;
+        int rc = metadata_doc(job, file_id, input, l, &doc, err, errlen);
+        if (rc == 0)
+            fm_metadata_output(doc, o);
+        return rc;
+    }
+    int rc =
+        download(job, file_id, input, kind == FM_THUMBNAIL ? l->max_image_bytes : l->max_av_bytes);
+    return rc ? rc : fm_process(kind, input, l, o, err, errlen);
+}
+
 static int
 run(pn_job_t *job, const json_t *args, fm_kind_t kind)
 {
@@ -272,14 +361,13 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
         pn_job_fail(job, "work directory path too long");
         return PN_JOB_ERROR;
     }
-    uint64_t max = kind == FM_THUMBNAIL ? l.max_image_bytes : l.max_av_bytes;
-    if ((rc = download(job, file_id, input, max))) {
+    fm_output_t o;
+    char err[FM_ERRLEN];
+    rc = produce(job, kind, file_id, input, &l, &o, err, sizeof err);
+    if (rc > 0) { /* the server did not answer as it should: reason already on the job */
         json_decref(params);
         return rc;
     }
-    fm_output_t o;
-    char err[FM_ERRLEN];
-    rc = fm_process(kind, input, &l, &o, err, sizeof err);
     if (rc == FM_EBACKEND) { /* the worker's install, not the file: retried */
         json_decref(params);
         pn_job_fail(job, "%s", err);

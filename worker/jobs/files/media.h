@@ -79,12 +79,17 @@ int fm_image_check_file(const char *path, const fm_limits_t *l, fm_image_info_t 
 int fm_image_check_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_image_info_t *info,
                           char *err, size_t errlen);
 /* Check, then decode once with shrink-on-load into the largest box (orientation applied,
- * sRGB, first frame), derive the smaller boxes from it, encode without metadata. */
+ * sRGB, first frame), derive the smaller boxes from it, encode without metadata. A JPEG is
+ * decoded at the smallest DCT scale (1/2, 1/4, 1/8: fm_jpeg_shrink) that still covers the
+ * box: vips_thumbnail would stop one scale earlier, holding four times the pixels. */
 int fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                    fm_image_info_t *info, char *err, size_t errlen);
 int fm_thumbs_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                      fm_image_info_t *info, char *err, size_t errlen);
 void fm_thumbs_clear(fm_thumb_t out[FM_NSIZES]);
+/* The JPEG decode scale for a box: the largest of 8, 4, 2, 1 whose scaled long side is still at
+ * least box pixels. */
+int fm_jpeg_shrink(int width, int height, int box);
 /* Thumbnails of packed RGB24 pixels (a video poster frame). */
 int fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm_limits_t *l,
                   fm_thumb_t out[FM_NSIZES], char *err, size_t errlen);
@@ -118,7 +123,6 @@ int fm_header_image(const uint8_t *p, size_t n, uint64_t file_size, const fm_lim
  * err. */
 int fm_check_image_bytes(uint64_t n, const fm_limits_t *l, char *err, size_t errlen);
 int fm_check_image_size(int w, int h, int pages, const fm_limits_t *l, char *err, size_t errlen);
-
 
 /* ---- EXIF (libexif) ---- */
 /* Camera, lens, date taken, exposure, ISO, focal length, orientation, GPS as numbers; NULL when
@@ -159,9 +163,21 @@ const char *fm_sniff(const uint8_t *p, size_t n);
 bool fm_mime_is_image(const char *mime);
 bool fm_mime_is_av(const char *mime);
 /* Size, sniffed MIME, SHA-256, then image/EXIF or audio/video facts. Failures of the inner
- * parts are recorded in the document ("errors"), not fatal, except an unreadable file. */
-int fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err,
-                     size_t errlen);
+ * parts are recorded in the document ("errors"), not fatal, except an unreadable file. With
+ * sha256 (64 hex digits: the checksum the server computed at upload) the file is not hashed
+ * again; NULL hashes it. */
+int fm_metadata_file(const char *path, const char *sha256, const fm_limits_t *l, json_t **out,
+                     char *err, size_t errlen);
+/* How many bytes of a file the metadata job fetches first: enough for the JPEG/PNG headers
+ * fm_header_image reads, EXIF included (an APP1 segment is at most 64 KiB). */
+#define FM_META_HEAD_BYTES ((size_t)128 * 1024)
+/* The document from head_path, the first bytes of a file of `size` bytes, when they are enough:
+ * the checksum is known (sha256 non-NULL) and the file's facts need no more than its header
+ * (JPEG/PNG through fm_header_image, or a type with nothing beyond size and MIME type). 1 with
+ * *out; 0 when the whole file is needed (then fm_metadata_file); -1 with err when head_path
+ * cannot be read. */
+int fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const fm_limits_t *l,
+                     json_t **out, char *err, size_t errlen);
 /* Strings valid UTF-8 without control characters (tab/newline kept), each at most max_str
  * bytes; the whole document bounded by max_bytes (largest strings dropped first). */
 void fm_json_clean(json_t *doc, size_t max_str);
@@ -186,6 +202,9 @@ typedef struct fm_output {
 extern const char *const fm_size_names[FM_NSIZES];
 int fm_process(fm_kind_t kind, const char *path, const fm_limits_t *l, fm_output_t *out, char *err,
                size_t errlen);
+/* A metadata job's output from its document (taken over: result, and the file's metadata,
+ * exif_data and dimensions). */
+void fm_metadata_output(json_t *doc, fm_output_t *o);
 void fm_output_clear(fm_output_t *out);
 
 #endif

@@ -318,6 +318,15 @@ derive(VipsImage *big, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES], char *er
 }
 
 int
+fm_jpeg_shrink(int width, int height, int box)
+{
+    int side = width > height ? width : height, s = 8;
+    while (s > 1 && side / s < box)
+        s /= 2;
+    return s;
+}
+
+int
 fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                fm_image_info_t *info, char *err, size_t errlen)
 {
@@ -338,6 +347,22 @@ fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES]
         return rc;
     }
     VipsImage *big = NULL;
+    if (!strcmp(info->loader, "jpegload")) {
+        VipsImage *im = NULL;
+        int s = fm_jpeg_shrink(info->width, info->height, l->sizes[0]);
+        /* Decoded at 1/s in the DCT (orientation kept in the metadata, applied below). */
+        if (vips_jpegload(path, &im, "shrink", s, "access", VIPS_ACCESS_SEQUENTIAL, "fail_on",
+                          VIPS_FAIL_ON_ERROR, NULL) ||
+            vips_thumbnail_image(im, &big, l->sizes[0], "height", l->sizes[0], "size",
+                                 VIPS_SIZE_DOWN, NULL)) {
+            if (im)
+                g_object_unref(im);
+            vips_err(err, errlen, "cannot decode the image");
+            return -1;
+        }
+        g_object_unref(im);
+        return derive(big, l, out, err, errlen);
+    }
     /* Shrink-on-load, EXIF orientation applied, page 0 only, truncation is an error. */
     if (vips_thumbnail(path, &big, l->sizes[0], "height", l->sizes[0], "size", VIPS_SIZE_DOWN,
                        "fail_on", VIPS_FAIL_ON_ERROR, NULL)) {

@@ -1,5 +1,6 @@
-/* The metadata document of one file: size, MIME type sniffed from its bytes, SHA-256, then
- * image + EXIF or audio/video facts; cleaned to valid UTF-8 and bounded in size. */
+/* The metadata document of one file: size, MIME type sniffed from its bytes, SHA-256 (the
+ * upload's when the caller has it, else computed), then image + EXIF, PDF or audio/video facts;
+ * cleaned to valid UTF-8 and bounded in size. From the first bytes alone when they suffice. */
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -11,37 +12,60 @@
 
 #include "media.h"
 
-/* Size, SHA-256 and the first bytes, in one read of the file. */
+/* Size and the first bytes; the SHA-256 too unless the caller knows it (hex NULL). */
 static int
-hash_file(const char *path, uint64_t *size, char hex[65], uint8_t *head, size_t *headn)
+read_file(const char *path, uint64_t *size, char *hex, uint8_t *head, size_t *headn)
 {
     struct stat st;
     int fd = fm_open_regular(path, &st);
     if (fd < 0)
         return -1;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    uint8_t *buf = malloc(1 << 16);
     size_t cap = *headn;
     *headn = 0, *size = 0;
-    ssize_t r = -1;
-    while (buf && (r = read(fd, buf, 1 << 16)) > 0) {
-        if (*headn < cap) {
-            size_t k = (size_t)r < cap - *headn ? (size_t)r : cap - *headn;
-            memcpy(head + *headn, buf, k);
-            *headn += k;
-        }
-        EVP_DigestUpdate(md, buf, (size_t)r);
-        *size += (uint64_t)r;
+    if (!hex) { /* the header is all that is read */
+        ssize_t r = pread(fd, head, cap, 0);
+        close(fd);
+        if (r < 0)
+            return -1;
+        *headn = (size_t)r, *size = (uint64_t)st.st_size;
+        return 0;
     }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    uint8_t *buf = malloc(1 << 16);
+    ssize_t r = -1;
+    if (md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1)
+        while ((r = read(fd, buf, 1 << 16)) > 0) {
+            if (*headn < cap) {
+                size_t k = (size_t)r < cap - *headn ? (size_t)r : cap - *headn;
+                memcpy(head + *headn, buf, k);
+                *headn += k;
+            }
+            EVP_DigestUpdate(md, buf, (size_t)r);
+            *size += (uint64_t)r;
+        }
     unsigned char d[32];
-    EVP_DigestFinal_ex(md, d, NULL);
+    if (r == 0 && EVP_DigestFinal_ex(md, d, NULL) != 1)
+        r = -1;
     EVP_MD_CTX_free(md);
     free(buf);
     close(fd);
+    if (r != 0)
+        return -1;
     for (int i = 0; i < 32; i++)
         (void)snprintf(hex + 2 * (size_t)i, 3, "%02x", d[i]);
-    return r < 0 ? -1 : 0;
+    return 0;
+}
+
+/* 64 lowercase hex digits, as the server stores checksum_sha256. */
+static bool
+sha256_hex(const char *s)
+{
+    if (!s || strlen(s) != 64)
+        return false;
+    for (size_t i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
 }
 
 /* PDF facts from the mapped file (pages are read, never copied, so memory stays small). */
@@ -84,23 +108,100 @@ note(json_t *doc, const char *part, const char *msg)
     json_object_set_new(e, part, json_string(msg));
 }
 
+/* The members every document has. */
+static json_t *
+doc_new(uint64_t size, const char *mime, const char *sha256)
+{
+    return json_pack("{s:I, s:s, s:s}", "size", (json_int_t)size, "mime_type", mime, "sha256",
+                     sha256);
+}
+
+/* Strings cleaned and the whole bounded; consumes doc. */
+static int
+doc_finish(json_t *doc, const fm_limits_t *l, json_t **out, char *err, size_t errlen)
+{
+    fm_json_clean(doc, 4096);
+    if (fm_json_bound(doc, l->max_meta_bytes) != 0) {
+        json_decref(doc);
+        (void)snprintf(err, errlen, "metadata larger than %zu bytes", l->max_meta_bytes);
+        return -1;
+    }
+    *out = doc;
+    return 0;
+}
+
 int
-fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err, size_t errlen)
+fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const fm_limits_t *l,
+                 json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!sha256_hex(sha256))
+        return 0; /* the hash needs every byte */
+    struct stat st;
+    int fd = fm_open_regular(head_path, &st);
+    size_t want = size < FM_META_HEAD_BYTES ? (size_t)size : FM_META_HEAD_BYTES;
+    uint8_t *p = fd >= 0 ? malloc(want ? want : 1) : NULL;
+    ssize_t n = p ? pread(fd, p, want, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n < 0 || (size_t)n != want) {
+        free(p);
+        if (fd < 0 || n < 0) {
+            (void)snprintf(err, errlen, "cannot read the file");
+            return -1;
+        }
+        return 0; /* not the head of a file of that size (a new version?): read it all */
+    }
+    const char *mime = fm_sniff(p, want < 64 ? want : 64);
+    int rc = 1;
+    json_t *doc = NULL;
+    if (fm_mime_is_image(mime)) {
+        json_t *img = json_object();
+        const uint8_t *exif = NULL;
+        size_t exif_len = 0;
+        char why[FM_ERRLEN];
+        int hr = fm_header_image(p, want, size, l, img, &exif, &exif_len, why, sizeof why);
+        if (hr == 0) {
+            rc = 0; /* a format or layout the header reader leaves to libvips */
+        } else {
+            doc = doc_new(size, mime, sha256);
+            if (hr > 0) {
+                json_object_set(doc, "image", img);
+                json_t *ex = exif ? fm_exif_parse(exif, exif_len) : NULL;
+                if (ex)
+                    json_object_set_new(doc, "exif", ex);
+            } else {
+                note(doc, "image", why);
+            }
+        }
+        json_decref(img);
+    } else if (!strcmp(mime, "application/pdf") || fm_mime_is_av(mime)) {
+        rc = 0; /* page tree and streams may be anywhere in the file */
+    } else {
+        doc = doc_new(size, mime, sha256); /* nothing to read beyond the type */
+    }
+    free(p);
+    if (rc == 0)
+        return 0;
+    return doc_finish(doc, l, out, err, errlen) == 0 ? 1 : -1;
+}
+
+int
+fm_metadata_file(const char *path, const char *sha256, const fm_limits_t *l, json_t **out,
+                 char *err, size_t errlen)
 {
     uint64_t size;
     char hex[65];
     uint8_t head[64];
     size_t headn = sizeof head;
     *out = NULL;
-    if (hash_file(path, &size, hex, head, &headn) != 0) {
+    bool known = sha256_hex(sha256);
+    if (read_file(path, &size, known ? NULL : hex, head, &headn) != 0) {
         (void)snprintf(err, errlen, "cannot read the file");
         return -1;
     }
-    json_t *doc = json_object();
     const char *mime = fm_sniff(head, headn);
-    json_object_set_new(doc, "size", json_integer((json_int_t)size));
-    json_object_set_new(doc, "mime_type", json_string(mime));
-    json_object_set_new(doc, "sha256", json_string(hex));
+    json_t *doc = doc_new(size, mime, known ? sha256 : hex);
     char why[FM_ERRLEN];
     if (fm_mime_is_image(mime)) {
         json_t *img = json_object();
@@ -147,12 +248,5 @@ fm_metadata_file(const char *path, const fm_limits_t *l, json_t **out, char *err
             note(doc, "media", why);
         }
     }
-    fm_json_clean(doc, 4096);
-    if (fm_json_bound(doc, l->max_meta_bytes) != 0) {
-        json_decref(doc);
-        (void)snprintf(err, errlen, "metadata larger than %zu bytes", l->max_meta_bytes);
-        return -1;
-    }
-    *out = doc;
-    return 0;
+    return doc_finish(doc, l, out, err, errlen);
 }

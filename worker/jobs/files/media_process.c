@@ -47,13 +47,10 @@ thumbnail(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, siz
     return 0;
 }
 
-static int
-metadata(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size_t errlen)
+void
+fm_metadata_output(json_t *doc, fm_output_t *o)
 {
-    json_t *doc;
-    int rc = fm_metadata_file(path, l, &doc, err, errlen);
-    if (rc)
-        return rc;
+    memset(o, 0, sizeof *o);
     o->file_patch = json_pack("{s:O}", "metadata", doc);
     json_t *img = json_object_get(doc, "image"), *ex = json_object_get(doc, "exif");
     if (ex)
@@ -63,6 +60,16 @@ metadata(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size
                             json_pack("{s:O, s:O}", "width", json_object_get(img, "width"),
                                       "height", json_object_get(img, "height")));
     o->result = doc;
+}
+
+static int
+metadata(const char *path, const fm_limits_t *l, fm_output_t *o, char *err, size_t errlen)
+{
+    json_t *doc;
+    int rc = fm_metadata_file(path, NULL, l, &doc, err, errlen);
+    if (rc)
+        return rc;
+    fm_metadata_output(doc, o);
     return 0;
 }
 

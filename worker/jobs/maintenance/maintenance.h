@@ -14,5 +14,6 @@ int mnt_sleep(pn_job_t *job, const json_t *args);
 int mnt_abort(pn_job_t *job, const json_t *args);
 int mnt_hog(pn_job_t *job, const json_t *args);
 int mnt_workdir(pn_job_t *job, const json_t *args);
+int mnt_fetch_head(pn_job_t *job, const json_t *args);
 
 #endif

@@ -209,3 +209,34 @@ mnt_workdir(pn_job_t *job, const json_t *args)
     pn_job_fail(job, "workdir=%s", dir);
     return PN_JOB_DEAD;
 }
+
+/* args [path, head_bytes]: api_download_head into the working directory, then the outcome in
+ * the fail reason of a dead-lettered run ("head <status> <bytes>: <first bytes>"), so a test
+ * sees what arrived from a server that honours or ignores the Range. */
+int
+mnt_fetch_head(pn_job_t *job, const json_t *args)
+{
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    const char *dir = pn_job_workdir(job), *src = json_string_value(json_array_get(args, 0));
+    json_int_t want = json_integer_value(json_array_get(args, 1));
+    char path[4096], got[33] = "";
+    int n = dir ? snprintf(path, sizeof path, "%s/head", dir) : -1;
+    if (n < 0 || (size_t)n >= sizeof path || !src || want < 0)
+        return PN_JOB_ERROR;
+    pn_job_response_t res = {0};
+    int rc = pn_job_api_download_head(job, src, path, (uint64_t)want, &res);
+    json_decref(res.body);
+    if (rc != 0) {
+        pn_job_fail(job, "head failed %ld", res.status);
+        return PN_JOB_DEAD;
+    }
+    FILE *f = fopen(path, "rb");
+    size_t k = f ? fread(got, 1, sizeof got - 1, f) : 0;
+    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (f)
+        (void)fclose(f);
+    got[k] = '\0';
+    pn_job_fail(job, "head %ld %ld: %s", res.status, size, got);
+    return PN_JOB_DEAD;
+}

@@ -25,6 +25,7 @@ static const pn_job_class_t classes[] = {
      .args = "s",
      .execute = mnt_hog},
     {.name = "Maintenance::Workdir", .execute = mnt_workdir},
+    {.name = "Maintenance::FetchHead", .args = "si", .execute = mnt_fetch_head},
 };
 
 PN_JOB_PLUGIN(.name = "maintenance", .version = "0.1.0", .classes = classes,

@@ -3,7 +3,7 @@
 # (nothing binary is committed). Idempotent: skips when $1/.done exists.
 set -eu
 d=$1
-[ -f "$d/.done2" ] && exit 0
+[ -f "$d/.done3" ] && exit 0
 mkdir -p "$d"
 cd "$d"
 # JPEG 1200x800, EXIF orientation 6 (display 800x1200), GPS and camera fields.
@@ -258,4 +258,9 @@ hdr('sof_twice.jpg', sof(0xc0, 8, 16, 16, [(1, 0x11, 0)]) + sof(0xc0, 8, 16, 16,
 hdr('sof_bad_len.jpg', seg(0xc0, struct.pack('>BHHB', 8, 16, 16, 1) + b'\1\x11\0\0'), [1])
 PY
 exiftool -q -overwrite_original -tagsfromfile jpeg_exif.jpg -exif:all png_exif_et.png
-touch .done2
+# A photo-sized JPEG with texture, turned by orientation 8: the thumbnail decodes it at 1/4
+# (fm_jpeg_shrink) and must still match vips_thumbnail's result closely.
+convert -seed 7 -size 4000x3000 plasma:fractal -quality 90 jpeg_large.jpg 2>/dev/null ||
+  convert -size 4000x3000 gradient:navy-orange -attenuate 0.3 +noise Gaussian -quality 90 jpeg_large.jpg
+exiftool -q -overwrite_original -Orientation#=8 jpeg_large.jpg
+touch .done3

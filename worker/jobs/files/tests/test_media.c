@@ -81,6 +81,66 @@ test_thumbs_formats(void)
     check_thumbs("png_grey16.png", 600, 600);
 }
 
+/* JPEGs are decoded at the smallest DCT scale that covers the box (fm_jpeg_shrink), one scale
+ * below what vips_thumbnail picks: the largest thumbnail must still be vips_thumbnail's (both
+ * through the same JPEG encoder), to within a mean of 2 levels per pixel (a wrong orientation,
+ * colour or crop is far more; 4000x3000 at 1/4 against 1/2 differs by about 1). */
+static void
+test_thumbs_jpeg_scale(void)
+{
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(4000, 3000, 600), 4);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(3000, 4000, 600), 4);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(4800, 3200, 600), 8);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(4799, 3200, 600), 4);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(1200, 800, 600), 2);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(1199, 800, 600), 1);
+    CU_ASSERT_EQUAL(fm_jpeg_shrink(200, 100, 600), 1);
+    static const char *const names[] = {"jpeg_large.jpg", "jpeg_exif.jpg", "jpeg_progressive.jpg",
+                                        "jpeg_grey.jpg", "jpeg_cmyk.jpg"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        fm_thumb_t t[FM_NSIZES];
+        fm_image_info_t info;
+        char err[FM_ERRLEN] = "";
+        CU_ASSERT_EQUAL_FATAL(
+            fm_thumbs_file(path(in_dir, names[i]), &lim, t, &info, err, sizeof err), 0);
+        VipsImage *ours = vips_image_new_from_buffer(t[0].data, t[0].len, "", NULL), *ref = NULL;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ours);
+        CU_ASSERT_EQUAL_FATAL(vips_thumbnail(path(in_dir, names[i]), &ref, 600, "height", 600,
+                                             "size", VIPS_SIZE_DOWN, NULL),
+                              0);
+        /* Through the same encoder at the same quality: the comparison is about the scale. */
+        VipsImage *srgb = NULL, *diff = NULL, *mag = NULL, *conv = NULL;
+        void *buf = NULL;
+        size_t len = 0;
+        CU_ASSERT_EQUAL_FATAL(vips_colourspace(ref, &conv, VIPS_INTERPRETATION_sRGB, NULL), 0);
+        CU_ASSERT_EQUAL_FATAL(
+            vips_jpegsave_buffer(conv, &buf, &len, "Q", lim.quality, "strip", TRUE, NULL), 0);
+        srgb = vips_image_new_from_buffer(buf, len, "", NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(srgb);
+        CU_ASSERT_EQUAL(vips_image_get_width(ours), vips_image_get_width(srgb));
+        CU_ASSERT_EQUAL(vips_image_get_height(ours), vips_image_get_height(srgb));
+        double mean = 999;
+        if (vips_image_get_width(ours) == vips_image_get_width(srgb) &&
+            vips_image_get_height(ours) == vips_image_get_height(srgb) &&
+            vips_image_get_bands(ours) == vips_image_get_bands(srgb) &&
+            !vips_subtract(ours, srgb, &diff, NULL) && !vips_abs(diff, &mag, NULL))
+            vips_avg(mag, &mean, NULL);
+        printf("\n  %s: mean difference %.2f from vips_thumbnail", names[i], mean);
+        if (mean >= 2.0)
+            fprintf(stderr, "\n%s: mean difference %.2f from vips_thumbnail\n", names[i], mean);
+        CU_ASSERT(mean < 2.0);
+        if (mag)
+            g_object_unref(mag);
+        if (diff)
+            g_object_unref(diff);
+        g_object_unref(srgb), g_object_unref(conv), g_object_unref(ref), g_object_unref(ours);
+        g_free(buf);
+        fm_thumbs_clear(t);
+    }
+    /* Orientation 8 on a 4000x3000 picture: portrait thumbnails. */
+    check_thumbs("jpeg_large.jpg", 450, 600);
+}
+
 static void
 test_thumbs_first_frame_and_no_gps(void)
 {
@@ -163,7 +223,7 @@ test_bmp_own_decoder(void)
     /* Metadata against exiftool. */
     json_t *doc = NULL;
     CU_ASSERT_EQUAL_FATAL(
-        fm_metadata_file(path(in_dir, "bmp_alpha32.bmp"), &lim, &doc, err, sizeof err), 0);
+        fm_metadata_file(path(in_dir, "bmp_alpha32.bmp"), NULL, &lim, &doc, err, sizeof err), 0);
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "exiftool -json -n %s", path(in_dir, "bmp_alpha32.bmp"));
     json_t *et = run_json(cmd), *x = json_array_get(et, 0), *img = json_object_get(doc, "image");
@@ -260,8 +320,8 @@ test_heif_avif(void)
     for (int i = 0; i < 2; i++) {
         json_t *doc = NULL;
         char err[FM_ERRLEN];
-        CU_ASSERT_EQUAL_FATAL(fm_metadata_file(path(in_dir, names[i]), &lim, &doc, err, sizeof err),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            fm_metadata_file(path(in_dir, names[i]), NULL, &lim, &doc, err, sizeof err), 0);
         json_t *img = json_object_get(doc, "image");
         CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "mime_type")), mimes[i]);
         CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(img, "format")), "heif");
@@ -283,7 +343,7 @@ test_metadata_vs_exiftool(void)
     json_t *doc = NULL;
     char err[FM_ERRLEN], cmd[1200];
     CU_ASSERT_EQUAL_FATAL(
-        fm_metadata_file(path(in_dir, "jpeg_exif.jpg"), &lim, &doc, err, sizeof err), 0);
+        fm_metadata_file(path(in_dir, "jpeg_exif.jpg"), NULL, &lim, &doc, err, sizeof err), 0);
     snprintf(cmd, sizeof cmd, "exiftool -json -n %s", path(in_dir, "jpeg_exif.jpg"));
     json_t *et = run_json(cmd), *x = json_array_get(et, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(x);
@@ -443,8 +503,8 @@ test_pdf_vs_exiftool(void)
     for (int n = 0; n < 2; n++) {
         json_t *doc = NULL;
         char err[FM_ERRLEN], cmd[1200];
-        CU_ASSERT_EQUAL_FATAL(fm_metadata_file(path(in_dir, names[n]), &lim, &doc, err, sizeof err),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            fm_metadata_file(path(in_dir, names[n]), NULL, &lim, &doc, err, sizeof err), 0);
         snprintf(cmd, sizeof cmd, "exiftool -json -n %s", path(in_dir, names[n]));
         json_t *et = run_json(cmd), *x = json_array_get(et, 0), *p = json_object_get(doc, "pdf");
         CU_ASSERT_PTR_NOT_NULL_FATAL(x);
@@ -527,8 +587,8 @@ test_hostile_corpus(void)
         json_t *doc = NULL;
         char why[FM_ERRLEN];
         double t0 = now();
-        CU_ASSERT_EQUAL_FATAL(fm_metadata_file(path(bad_dir, pdfs[i]), &lim, &doc, why, sizeof why),
-                              0);
+        CU_ASSERT_EQUAL_FATAL(
+            fm_metadata_file(path(bad_dir, pdfs[i]), NULL, &lim, &doc, why, sizeof why), 0);
         CU_ASSERT(now() - t0 < 5.0);
         CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(doc, "errors"), "pdf"));
         CU_ASSERT_PTR_NULL(json_object_get(doc, "pdf"));
@@ -611,7 +671,7 @@ test_limits_config(void)
 
 /* ---- fm_header_image against libvips, field by field ---- */
 
-#define HDR_HEAD (256u * 1024u) /* what the metadata job reads first */
+#define HDR_HEAD FM_META_HEAD_BYTES /* what the metadata job reads first */
 
 static uint8_t *
 slurp(const char *file, size_t *n)
@@ -707,7 +767,7 @@ header_end(const uint8_t *b, size_t n)
     return 0;
 }
 
-/* Every JPEG and PNG of the good corpus (whole, and the 256 KiB the metadata job reads first)
+/* Every JPEG and PNG of the good corpus (whole, and the head the metadata job reads first)
  * answered by fm_header_image exactly as libvips answers; the crafted ones in hdr_edge/ too
  * whenever fm_header_image answers; the hostile ones refused with libvips' message. */
 static void
@@ -737,7 +797,7 @@ test_header_vs_libvips(void)
                 if (whole != 1)
                     fprintf(stderr, "\n%s: not handled\n", f);
                 CU_ASSERT_EQUAL(whole, 1);
-                /* The 256 KiB head answers whenever the header lies within it. */
+                /* The head answers whenever the header lies within it. */
                 CU_ASSERT_EQUAL(part, end && end <= head ? 1 : 0);
                 /* Cut anywhere before the header's end: left to libvips; from there on, the
                  * same answer. */
@@ -867,6 +927,7 @@ main(int argc, char **argv)
     CU_pSuite s = CU_add_suite("media", NULL, NULL);
     CU_add_test(s, "libvips modules by name only", test_modules_by_name_only);
     CU_add_test(s, "thumbnails per format", test_thumbs_formats);
+    CU_add_test(s, "jpeg decode scale", test_thumbs_jpeg_scale);
     CU_add_test(s, "first frame, no metadata", test_thumbs_first_frame_and_no_gps);
     CU_add_test(s, "bmp through our decoder", test_bmp_own_decoder);
     CU_add_test(s, "heif and avif", test_heif_avif);

@@ -35,7 +35,7 @@ PN_PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-for
     libssl-dev libcurl4-openssl-dev libargon2-dev postgresql redis-server nginx-light wrk
     slowhttptest python3 ruby-sidekiq curl procps
     libvips-dev libexif-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-    libvips-tools ffmpeg libimage-exiftool-perl imagemagick strace chromium)
+    libvips-tools ffmpeg libimage-exiftool-perl imagemagick strace chromium time)
 # The security update of libevent 2.1 (see README "Libraries and why").
 PN_LIBEVENT_MIN="2.1.12-stable-8+deb12u1"
 PN_LIBEVENT_PKGS=(libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 libevent-dev)

@@ -6,7 +6,7 @@
 # could not run (BENCH_STRICT=1 also fails on a missed aim).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-for tool in python3 convert vipsthumbnail vips exiftool ffmpeg ffprobe openssl cmake; do
+for tool in python3 convert vipsthumbnail vips exiftool ffmpeg ffprobe openssl cmake sha256sum /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "bench/media: $tool is missing" >&2; exit 1; }
 done
 if [[ -z ${BENCH_WORKER:-} || -z ${BENCH_FILES_SO:-} ]]; then

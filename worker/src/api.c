@@ -107,10 +107,8 @@ static size_t
 to_file(sink_t *s, const char *p, size_t add)
 {
     size_t want = add;
-    if (s->rq->range_len && s->filed + add > s->rq->range_len) {
+    if (s->rq->range_len && s->filed + add > s->rq->range_len)
         want = (size_t)(s->rq->range_len - s->filed); /* a server that ignored the Range */
-        s->range_done = true;
-    }
     if (s->rq->sink_max && s->filed + want > s->rq->sink_max) {
         s->too_big = true;
         return 0;
@@ -124,7 +122,10 @@ to_file(sink_t *s, const char *p, size_t add)
         off += (size_t)w;
     }
     s->filed += want;
-    return s->range_done ? 0 : add; /* 0 ends the transfer: the head is all that was asked */
+    if (want == add)
+        return add;
+    s->range_done = true; /* only now: a failure above must stay a failure */
+    return 0;             /* ends the transfer: the head is all that was asked */
 }
 
 static size_t

@@ -345,7 +345,8 @@ sha256_listed(char hex[65])
     int rc = -1;
     while (f && rc != 0 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
-        if (strlen(line) < 67 || strspn(line, "0123456789abcdefABCDEF") != 64 || line[64] != ' ')
+        if (strlen(line) < 67 || strspn(line, "0123456789abcdefABCDEF") != 64 || line[64] != ' ' ||
+            (line[65] != ' ' && line[65] != '*'))
             continue;
         const char *name = line + 66; /* after the hash, the space and the ' ' or '*' */
         const char *base = strrchr(name, '/'), *want = strrchr(L.file, '/');

@@ -93,6 +93,19 @@ call(pn_job_t *job, const char *method, const char *path, const json_t *body,
                : PN_JOB_API_ERROR;
 }
 
+/* A GET whose answer the caller reads: 0 with res->body (the caller's), or the job result with
+ * nothing left to free. */
+static int
+get(pn_job_t *job, const char *path, pn_job_response_t *res)
+{
+    int rc = call(job, "GET", path, NULL, res);
+    if (rc) {
+        json_decref(res->body);
+        res->body = NULL;
+    }
+    return rc;
+}
+
 static int
 set_status(pn_job_t *job, const char *id, const char *status, json_t *result, json_t *error)
 {
@@ -260,11 +273,9 @@ metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_lim
     char path[ID_PATH], sha[65] = "";
     pn_job_response_t res;
     (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
-    int rc = call(job, "GET", path, NULL, &res);
-    if (rc) {
-        json_decref(res.body);
+    int rc = get(job, path, &res);
+    if (rc)
         return rc;
-    }
     const json_t *rec = data_of(&res), *fsize = json_object_get(rec, "file_size");
     const char *cs = json_string_value(json_object_get(rec, "checksum_sha256"));
     if (cs && strlen(cs) == 64)
@@ -321,11 +332,9 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
     char path[ID_PATH];
     pn_job_response_t res;
     (void)snprintf(path, sizeof path, "/api/v1/worker/processing_jobs/%s", id);
-    int rc = call(job, "GET", path, NULL, &res);
-    if (rc) {
-        json_decref(res.body);
+    int rc = get(job, path, &res);
+    if (rc)
         return rc;
-    }
     const json_t *pj = data_of(&res);
     const char *status = json_string_value(json_object_get(pj, "status"));
     const char *fid = json_string_value(json_object_get(pj, "file_object_id"));

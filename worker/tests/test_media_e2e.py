@@ -1,7 +1,9 @@
 """End to end over the real stack: powernode-server with the storage and files plugins, and
 powernode-worker with the files job plugin, sharing one queue database. An uploaded JPEG gets
 its thumbnails and metadata through the worker's raw download/upload calls; a text file named
-.jpg ends with its processing job failed with a message, and the worker keeps running.
+.jpg ends with its processing job failed with a message, and the worker keeps running; a JPEG
+larger than the metadata job's 128 KiB head gets its facts and EXIF from the server's 206 answer
+and its SHA-256 from the upload.
 
 Needs PN_TEST_DATABASE_URL, PN_TEST_REDIS_URL (database PN_TEST_MEDIA_DB, default 13, is
 flushed), PN_BUILD_DIR, PN_SOURCE_DIR (ctest sets the last two), and `vips` (or `convert`).
@@ -265,6 +267,45 @@ class MediaEndToEnd(unittest.TestCase):
         g = self.fs.upload(data, "second.jpg")
         jobs = self.wait_jobs_done(g["id"])
         self.assertTrue(all(j["status"] == "completed" for j in jobs), jobs)
+
+    def test_3_large_jpeg_metadata_from_its_head(self):
+        # Larger than the 128 KiB the metadata job fetches first: its facts come from the real
+        # server's 206 answer to a Range request cut inside the file, its SHA-256 from the
+        # record; the camera fields come from the EXIF inside that head.
+        if not (shutil.which("vips") and shutil.which("exiftool")):
+            wtest.fail("vips and exiftool are needed to make the large test JPEG")
+        path = os.path.join(self.dir, "noise.jpg")
+        subprocess.run(["vips", "gaussnoise", path + "[Q=95]", "1600", "1200"], check=True,
+                       capture_output=True, timeout=60)
+        subprocess.run(["exiftool", "-q", "-overwrite_original", "-Make=HeadCam",
+                        "-Model=H1", "-ISO=200", path], check=True, capture_output=True,
+                       timeout=60)
+        with open(path, "rb") as f:
+            data = f.read()
+        self.assertGreater(len(data), 128 * 1024)
+        head_key = "MetadataExtractionJob.files.metadata_head_only"
+        before = int(self.r("HGET", "pn:counters", head_key) or 0)
+        fid = self.fs.upload(data, "noise.jpg")["id"]
+        jobs = self.wait_jobs_done(fid)
+        self.assertTrue(all(j["status"] == "completed" for j in jobs), jobs)
+        # The worker's own count says the document came from the head alone, and no metadata
+        # job of this test run needed a whole file (every earlier file fitted in the head).
+        wtest.wait_for(lambda: int(self.r("HGET", "pn:counters", head_key) or 0) > before, 15,
+                       "the head-only counter published")
+        self.assertIsNone(self.r("HGET", "pn:counters",
+                                 "MetadataExtractionJob.files.metadata_whole_file"))
+        r = self.fs.call("GET", f"/api/v1/files/{fid}")
+        self.assertEqual(r.status, 200, r)
+        d = r.doc["data"]
+        d = d.get("file", d)
+        meta = d.get("metadata") or {}
+        self.assertEqual((meta.get("size"), meta.get("sha256"), meta.get("mime_type")),
+                         (len(data), hashlib.sha256(data).hexdigest(), "image/jpeg"), meta)
+        img, exif = meta.get("image") or {}, meta.get("exif") or {}
+        self.assertEqual((img.get("width"), img.get("height"), img.get("bands")),
+                         (1600, 1200, 1), meta)
+        self.assertEqual((exif.get("make"), exif.get("model"), exif.get("iso")),
+                         ("HeadCam", "H1", 200), meta)
 
 
 if __name__ == "__main__":

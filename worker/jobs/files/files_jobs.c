@@ -290,10 +290,14 @@ metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_lim
             whole = true; /* the head is the file */
         else if (got) {
             rc = fm_metadata_head(input, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err, errlen);
+            if (rc > 0)
+                pn_job_count(job, "files.metadata_head_only", 1);
             if (rc != 0)
                 return rc > 0 ? 0 : rc;
         }
     }
+    /* Counted, so an operator sees how often a whole file had to be fetched. */
+    pn_job_count(job, whole ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
     if (!whole && (rc = download(job, file_id, input, l->max_av_bytes)))
         return rc;
     return fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);

@@ -92,6 +92,7 @@ typedef struct {
     bool over;
     double retry_after;
     const pnw_api_req_t *rq;
+    const pnw_curl_t *C; /* libcurl, opened (the callbacks use it) */
     CURL *curl;
     uint64_t filed;   /* bytes written to rq->sink_fd */
     bool too_big;     /* over rq->sink_max: fail without retrying */
@@ -135,7 +136,7 @@ on_body(char *p, size_t sz, size_t n, void *ud)
     size_t add = sz * n;
     if (s->rq->sink) {
         long st = 0;
-        pnw_curl(NULL, 0)->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
+        s->C->easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &st);
         if (st >= 200 && st < 300)
             return to_file(s, p, add);
     }
@@ -281,7 +282,7 @@ exchange(pnw_api_t *a, const pnw_api_req_t *rq, const char *body, double timeout
     C->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     C->easy_setopt(c, CURLOPT_HEADERDATA, s);
     s->rq = rq;
-    s->curl = c;
+    s->C = C, s->curl = c;
     if (rq->sink) {
         /* A retry starts the file over. */
         if (ftruncate(rq->sink_fd, 0) != 0 || lseek(rq->sink_fd, 0, SEEK_SET) != 0) {

@@ -1,6 +1,7 @@
 /* The local server of --run: answers a job's API calls for one made-up processing job and its
  * file from the local file, writes derivative uploads into the output directory, journals the
  * mutating calls, and refuses everything else (local mode has no server and no network). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -335,35 +336,57 @@ sha256_file(const char *path, char hex[65])
     return r == 0 ? 0 : -1;
 }
 
+/* --sha256sums, read once per process (a batch run asks for every one of its files). */
+static const char *
+sums_text(void)
+{
+    static char *text;
+    static bool read_once;
+    if (!read_once && L.o && L.o->sha256sums) {
+        read_once = true;
+        FILE *f = fopen(L.o->sha256sums, "re");
+        size_t cap = 0;
+        if (f && getdelim(&text, &cap, '\0', f) < 0) {
+            free(text);
+            text = NULL;
+        }
+        if (f)
+            (void)fclose(f);
+    }
+    return text;
+}
+
 /* The line of --sha256sums naming L.file ("<64 hex> <space or *><path>", as sha256sum
  * writes): its hash into hex. 0 when found. */
 static int
 sha256_listed(char hex[65])
 {
-    FILE *f = L.o && L.o->sha256sums ? fopen(L.o->sha256sums, "re") : NULL;
-    char line[PATH_MAX + 80], real[PATH_MAX];
-    int rc = -1;
-    while (f && rc != 0 && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strlen(line) < 67 || strspn(line, "0123456789abcdefABCDEF") != 64 || line[64] != ' ' ||
-            (line[65] != ' ' && line[65] != '*'))
-            continue;
-        const char *name = line + 66; /* after the hash, the space and the ' ' or '*' */
-        const char *base = strrchr(name, '/'), *want = strrchr(L.file, '/');
-        /* realpath() only for a line naming the same file name: it costs a readlink per path
-         * component, and a SHA256SUMS of a whole batch has a line per file. */
-        if (strcmp(base ? base + 1 : name, want ? want + 1 : L.file) != 0)
-            continue;
-        if (realpath(name, real) && !strcmp(real, L.file)) {
-            for (int i = 0; i < 64; i++)
-                hex[i] = (char)(line[i] >= 'A' && line[i] <= 'F' ? line[i] - 'A' + 'a' : line[i]);
-            hex[64] = '\0';
-            rc = 0;
+    char name[PATH_MAX], real[PATH_MAX];
+    const char *want = strrchr(L.file, '/');
+    want = want ? want + 1 : L.file;
+    for (const char *line = sums_text(); line && *line;) {
+        const char *eol = strchr(line, '\n'), *next = eol ? eol + 1 : line + strlen(line);
+        size_t len = (size_t)(next - line) - (eol != NULL);
+        bool ok = len > 66 && len - 66 < sizeof name &&
+                  strspn(line, "0123456789abcdefABCDEF") >= 64 && line[64] == ' ' &&
+                  (line[65] == ' ' || line[65] == '*');
+        if (ok) {
+            memcpy(name, line + 66, len - 66);
+            name[len - 66] = '\0';
+            const char *base = strrchr(name, '/');
+            /* realpath() only for a line naming the same file name: it costs a readlink per
+             * path component, and a SHA256SUMS of a whole batch has a line per file. */
+            if (!strcmp(base ? base + 1 : name, want) && realpath(name, real) &&
+                !strcmp(real, L.file)) {
+                for (int i = 0; i < 64; i++)
+                    hex[i] = (char)tolower((unsigned char)line[i]);
+                hex[64] = '\0';
+                return 0;
+            }
         }
+        line = next;
     }
-    if (f)
-        (void)fclose(f);
-    return rc;
+    return -1;
 }
 
 /* What the server knows of the file after its upload: the stand-in record. The checksum is

@@ -221,16 +221,16 @@ run_one(const pnw_local_opts_t *o, const pnw_class_t *c, const json_t *args, con
     }
     (void)snprintf(jid, sizeof jid, "local-%d-%d", (int)getpid(), n);
     bool isolated = c->c.isolated && !o->in_process, api = false;
-    /* Only a child journals to a file (its record survives its crash); this process keeps it
-     * in memory. */
-    int fd =
-        isolated ? open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600) : 0;
-    if (fd < 0) {
-        (void)fprintf(stderr, ME ": %s: %s\n", jpath, strerror(errno));
-        return 2;
-    }
-    if (isolated)
+    /* Only a child journals to a file (its record survives its crash), appending to one that
+     * starts empty; this process keeps its own journal in memory. */
+    if (isolated) {
+        int fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+            (void)fprintf(stderr, ME ": %s: %s\n", jpath, strerror(errno));
+            return 2;
+        }
         close(fd);
+    }
     json_t *recs = NULL;
     char *payload = payload_of(c, args, jid);
     int rc;

@@ -19,22 +19,13 @@ class ApiHead(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.w.stop()
-        cls.api.shutdown()
-        cls.w.check_sanitizers()
-        assert rc == 0, f"worker exit {rc}\n{cls.w.log_text()[-3000:]}"
+        wtest.finish(cls.w, cls.api)
 
     def outcome(self, args):
         j = wtest.jid()
         push(self.r, [job("Maintenance::FetchHead", args, retry=0, j=j)])
-
-        def dead():
-            for x in self.r("ZRANGE", "dead", 0, -1):
-                d = json.loads(x)
-                if d["jid"] == j:
-                    return d["error_message"]
-            return None
-        return wait_for(dead, 20, f"FetchHead {args} in the dead set")
+        d = wait_for(lambda: wtest.dead_by_jid(self.r, j), 20, f"FetchHead {args} in the dead set")
+        return d["error_message"]
 
     def test_a_server_ignoring_range_is_cut_at_the_head(self):
         # The stand-in answers any GET with 200 {"data": {"pong": true}} whatever the Range.

@@ -22,10 +22,7 @@ class Basics(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.w.stop()
-        cls.api.shutdown()
-        cls.w.check_sanitizers()
-        assert rc == 0, f"worker exit {rc}\n{cls.w.log_text()[-3000:]}"
+        wtest.finish(cls.w, cls.api)
 
     def dead(self):
         return [json.loads(x) for x in self.r("ZRANGE", "dead", 0, -1)]

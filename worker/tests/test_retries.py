@@ -24,17 +24,10 @@ class Retries(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.w.stop()
-        cls.api.shutdown()
-        cls.w.check_sanitizers()
-        assert rc == 0, f"worker exit {rc}\n{cls.w.log_text()[-3000:]}"
+        wtest.finish(cls.w, cls.api)
 
     def dead_by_jid(self, j):
-        for x in self.r("ZRANGE", "dead", 0, -1):
-            d = json.loads(x)
-            if d["jid"] == j:
-                return d
-        return None
+        return wtest.dead_by_jid(self.r, j)
 
     def watch_retries(self, j, timeout):
         """Records (retry_count, delay planned) each time the job enters the retry set."""

@@ -27,10 +27,7 @@ class Sidekiq(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.w.stop()
-        cls.api.shutdown()
-        cls.w.check_sanitizers()
-        assert rc == 0, cls.w.log_text()[-3000:]
+        wtest.finish(cls.w, cls.api)
 
     def ruby(self, *args):
         p = subprocess.run(["ruby", TOOL, *args], capture_output=True, text=True, timeout=60,

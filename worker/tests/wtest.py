@@ -306,6 +306,25 @@ class Worker:
                 raise AssertionError(f"sanitizer report in the worker log:\n{t[-4000:]}")
 
 
+def finish(worker, api=None, allow=()):
+    """A test class's teardown: stop the worker (and the API stand-in), then fail on a
+    sanitizer report or a non-zero exit."""
+    rc = worker.stop()
+    if api:
+        api.shutdown()
+    worker.check_sanitizers(allow=allow)
+    assert rc == 0, f"worker exit {rc}\n{worker.log_text()[-3000:]}"
+
+
+def dead_by_jid(r, j):
+    """The dead-set entry of job j, or None."""
+    for x in r("ZRANGE", "dead", 0, -1):
+        d = json.loads(x)
+        if d["jid"] == j:
+            return d
+    return None
+
+
 def wait_for(cond, timeout, what, step=0.05):
     deadline = time.time() + timeout
     while time.time() < deadline:

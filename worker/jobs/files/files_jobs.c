@@ -123,63 +123,38 @@ set_status(pn_job_t *job, const char *id, const char *status, json_t *result, js
     return rc;
 }
 
-/* The raw-body transfers need the SDK's file calls (see README "Missing"). */
+/* The file's content into dest, at most max bytes; with head > 0 only its first head bytes
+ * when this worker's SDK can ask for a range (*ranged then true, else the whole content is
+ * fetched). The host table members are checked at run time: a worker older than this plugin
+ * may lack them. 0, or the job result. */
 static int
-download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
+download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max, uint64_t head,
+         bool *ranged)
 {
-#ifdef PN_JOB_HAVE_API_FILE
     char path[ID_PATH];
     pn_job_response_t res = {0};
     (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
-    if (!PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
+    bool range = head > 0 && PN_JOB_HOST_HAS(pn_job_host_, api_download_head);
+    if (ranged)
+        *ranged = range;
+    if (!range && !PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
         pn_job_fail(job, "this worker has no api_download in its job SDK");
         return PN_JOB_ERROR;
     }
-    int rc = pn_job_host_->api_download(job, path, dest, max, &res);
+    int rc = range ? pn_job_host_->api_download_head(job, path, dest, head, &res)
+                   : pn_job_host_->api_download(job, path, dest, max, &res);
     json_decref(res.body);
-    if (rc != 0 || res.status != 200) {
-        pn_job_fail(job, "GET %s: %ld", path, res.status);
+    if (rc != 0 || (res.status != 200 && !(range && res.status == 206))) {
+        pn_job_fail(job, "GET %s%s: %ld", path, range ? " (head)" : "", res.status);
         return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
     }
     return 0;
-#else
-    (void)file_id, (void)dest, (void)max;
-    pn_job_fail(job, "cannot download file content: the job SDK has no raw-body API call yet");
-    return PN_JOB_ERROR;
-#endif
-}
-
-/* The first head_bytes of the content into dest (*got set); *got stays false when this
- * worker's SDK cannot fetch a head (the caller then downloads it all). */
-static int
-download_head(pn_job_t *job, const char *file_id, const char *dest, uint64_t head_bytes, bool *got)
-{
-    *got = false;
-#ifdef PN_JOB_HAVE_API_HEAD
-    if (!PN_JOB_HOST_HAS(pn_job_host_, api_download_head))
-        return 0;
-    char path[ID_PATH];
-    pn_job_response_t res = {0};
-    (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
-    int rc = pn_job_host_->api_download_head(job, path, dest, head_bytes, &res);
-    json_decref(res.body);
-    if (rc != 0 || (res.status != 200 && res.status != 206)) {
-        pn_job_fail(job, "GET %s (head): %ld", path, res.status);
-        return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
-    }
-    *got = true;
-    return 0;
-#else
-    (void)job, (void)file_id, (void)dest, (void)head_bytes;
-    return 0;
-#endif
 }
 
 static int
 upload(pn_job_t *job, const char *file_id, const char *kind, const char *name, const char *src,
        const char *mime)
 {
-#ifdef PN_JOB_HAVE_API_FILE
     char path[256];
     pn_job_response_t res = {0};
     if (snprintf(path, sizeof path, "/api/v1/worker/files/%s/derivatives?kind=%s&name=%s", file_id,
@@ -198,11 +173,6 @@ upload(pn_job_t *job, const char *file_id, const char *kind, const char *name, c
         return PN_JOB_API_ERROR;
     }
     return 0;
-#else
-    (void)file_id, (void)kind, (void)name, (void)src, (void)mime;
-    pn_job_fail(job, "cannot upload a derivative: the job SDK has no raw-body API call yet");
-    return PN_JOB_ERROR;
-#endif
 }
 
 /* Only the sizes the job asked for ({"sizes": ["small", ...]}); all when it names none. */
@@ -282,23 +252,24 @@ metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_lim
         memcpy(sha, cs, 65);
     json_int_t size = json_is_integer(fsize) ? json_integer_value(fsize) : -1;
     json_decref(res.body);
-    bool whole = false, got = false;
-    if (size > 0) {
-        if ((rc = download_head(job, file_id, input, FM_META_HEAD_BYTES, &got)))
+    bool ranged = false; /* only the first FM_META_HEAD_BYTES were asked for */
+    if (size > 0 &&
+        (rc = download(job, file_id, input, l->max_av_bytes, FM_META_HEAD_BYTES, &ranged)))
+        return rc;
+    /* A small file's head is all of it; without a range the content came whole (or, empty,
+     * not at all). */
+    bool have_all = ranged ? (uint64_t)size <= FM_META_HEAD_BYTES : size > 0, done = false;
+    if (ranged && !have_all) {
+        if ((rc = fm_metadata_head(input, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err,
+                                   errlen)) < 0)
             return rc;
-        if (got && (uint64_t)size <= FM_META_HEAD_BYTES)
-            whole = true; /* the head is the file */
-        else if (got) {
-            rc = fm_metadata_head(input, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err, errlen);
-            if (rc > 0)
-                pn_job_count(job, "files.metadata_head_only", 1);
-            if (rc != 0)
-                return rc > 0 ? 0 : rc;
-        }
+        done = ranged = rc > 0;
     }
     /* Counted, so an operator sees how often a whole file had to be fetched. */
-    pn_job_count(job, whole ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
-    if (!whole && (rc = download(job, file_id, input, l->max_av_bytes)))
+    pn_job_count(job, ranged ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
+    if (done)
+        return 0;
+    if (!have_all && (rc = download(job, file_id, input, l->max_av_bytes, 0, NULL)))
         return rc;
     return fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);
 }
@@ -317,8 +288,8 @@ produce(pn_job_t *job, fm_kind_t kind, const char *file_id, const char *input, c
             fm_metadata_output(doc, o);
         return rc;
     }
-    int rc =
-        download(job, file_id, input, kind == FM_THUMBNAIL ? l->max_image_bytes : l->max_av_bytes);
+    int rc = download(job, file_id, input,
+                      kind == FM_THUMBNAIL ? l->max_image_bytes : l->max_av_bytes, 0, NULL);
     return rc ? rc : fm_process(kind, input, l, o, err, errlen);
 }
 

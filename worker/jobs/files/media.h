@@ -106,6 +106,10 @@ int fm_bmp_check(const uint8_t *p, size_t n, uint64_t size, const fm_limits_t *l
 int fm_bmp_thumbs(const uint8_t *p, size_t n, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                   fm_image_info_t *info, char *err, size_t errlen);
 
+/* The image members of the metadata document from info: width, height, pages, bands,
+ * colour_space (info->interpretation), format (the loader's name before "load") and has_alpha.
+ * One writer for libvips' answer, the BMP reader's and the header reader's. */
+void fm_image_json(json_t *image, const fm_image_info_t *info, bool has_alpha);
 /* Image facts for the metadata document (header only), plus the EXIF blob if any. */
 int fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void **exif,
                        size_t *exif_len, char *err, size_t errlen);

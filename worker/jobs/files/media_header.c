@@ -1,6 +1,7 @@
 /* JPEG and PNG facts for the metadata document from the first bytes of a file, read the way
  * libvips 8.14 reads their headers (libjpeg-turbo 2.1 up to the first SOS, libpng 1.6 up to the
  * first IDAT), so metadata needs neither the libvips backend nor the whole file. */
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -9,7 +10,7 @@
 typedef struct facts {
     int width, height, bands;
     const char *space;  /* libvips' interpretation nickname, as fm_image_meta_file gives it */
-    const char *format; /* the loader's name before "load" */
+    const char *loader; /* the libvips loader that would read it */
     bool alpha;         /* vips_image_hasalpha */
     const uint8_t *exif;
     size_t exif_len;
@@ -213,7 +214,7 @@ done:
         return 0;
     f->width = (int)j.width, f->height = (int)j.height, f->bands = j.ncomp;
     f->space = j.ncomp == 1 ? "b-w" : j.ncomp == 3 ? "srgb" : "cmyk";
-    f->format = "jpeg";
+    f->loader = "jpegload";
     f->alpha = false;
     return 1;
 }
@@ -333,7 +334,7 @@ png_head(const uint8_t *p, size_t n, facts_t *f)
     else
         f->space = base < 3 ? "b-w" : "srgb";
     f->alpha = f->bands > (base < 3 ? 1 : 3);
-    f->format = "png";
+    f->loader = "pngload";
     return 1;
 }
 
@@ -358,13 +359,10 @@ fm_header_image(const uint8_t *p, size_t n, uint64_t file_size, const fm_limits_
         return 0;
     if (fm_check_image_size(f.width, f.height, 1, l, err, errlen))
         return -1;
-    json_object_set_new(image, "width", json_integer(f.width));
-    json_object_set_new(image, "height", json_integer(f.height));
-    json_object_set_new(image, "pages", json_integer(1));
-    json_object_set_new(image, "bands", json_integer(f.bands));
-    json_object_set_new(image, "colour_space", json_string(f.space));
-    json_object_set_new(image, "format", json_string(f.format));
-    json_object_set_new(image, "has_alpha", json_boolean(f.alpha));
+    fm_image_info_t info = {.width = f.width, .height = f.height, .pages = 1, .bands = f.bands};
+    (void)snprintf(info.loader, sizeof info.loader, "%s", f.loader);
+    (void)snprintf(info.interpretation, sizeof info.interpretation, "%s", f.space);
+    fm_image_json(image, &info, f.alpha);
     *exif = f.exif, *exif_len = f.exif_len;
     return 1;
 }

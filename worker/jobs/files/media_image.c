@@ -432,25 +432,13 @@ fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void *
     int rc;
     if (bmp_file_check(path, l, &info, err, errlen, &rc)) {
         if (rc == 0)
-            json_object_update_new(image, json_pack("{s:i, s:i, s:i, s:i, s:s, s:s, s:b}", "width",
-                                                    info.width, "height", info.height, "pages", 1,
-                                                    "bands", info.bands, "colour_space", "srgb",
-                                                    "format", "bmp", "has_alpha", info.bands == 4));
+            fm_image_json(image, &info, info.bands == 4);
         return rc;
     }
     VipsImage *im = open_file(path, l, &info, err, errlen);
     if (!im)
         return -1;
-    json_object_set_new(image, "width", json_integer(info.width));
-    json_object_set_new(image, "height", json_integer(info.height));
-    json_object_set_new(image, "pages", json_integer(info.pages));
-    json_object_set_new(image, "bands", json_integer(info.bands));
-    json_object_set_new(image, "colour_space", json_string(info.interpretation));
-    char fmt[32];
-    (void)snprintf(fmt, sizeof fmt, "%.*s", (int)strcspn(info.loader, "l"),
-                   info.loader); /* same size */
-    json_object_set_new(image, "format", json_string(fmt));
-    json_object_set_new(image, "has_alpha", json_boolean(vips_image_hasalpha(im)));
+    fm_image_json(image, &info, vips_image_hasalpha(im));
     const void *blob;
     size_t n;
     if (vips_image_get_typeof(im, VIPS_META_EXIF_NAME) &&

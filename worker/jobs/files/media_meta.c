@@ -108,6 +108,21 @@ note(json_t *doc, const char *part, const char *msg)
     json_object_set_new(e, part, json_string(msg));
 }
 
+/* A reader's image facts and EXIF into doc, or its reason under errors.image. Takes img. */
+static void
+put_image(json_t *doc, bool ok, json_t *img, const void *exif, size_t exif_len, const char *why)
+{
+    if (!ok) {
+        json_decref(img);
+        note(doc, "image", why);
+        return;
+    }
+    json_object_set_new(doc, "image", img);
+    json_t *ex = exif ? fm_exif_parse(exif, exif_len) : NULL;
+    if (ex)
+        json_object_set_new(doc, "exif", ex);
+}
+
 /* The members every document has. */
 static json_t *
 doc_new(uint64_t size, const char *mime, const char *sha256)
@@ -162,19 +177,12 @@ fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const
         char why[FM_ERRLEN];
         int hr = fm_header_image(p, want, size, l, img, &exif, &exif_len, why, sizeof why);
         if (hr == 0) {
+            json_decref(img);
             rc = 0; /* a format or layout the header reader leaves to libvips */
         } else {
             doc = doc_new(size, mime, sha256);
-            if (hr > 0) {
-                json_object_set(doc, "image", img);
-                json_t *ex = exif ? fm_exif_parse(exif, exif_len) : NULL;
-                if (ex)
-                    json_object_set_new(doc, "exif", ex);
-            } else {
-                note(doc, "image", why);
-            }
+            put_image(doc, hr > 0, img, exif, exif_len, why);
         }
-        json_decref(img);
     } else if (!strcmp(mime, "application/pdf") || fm_mime_is_av(mime)) {
         rc = 0; /* page tree and streams may be anywhere in the file */
     } else {
@@ -214,15 +222,7 @@ fm_metadata_file(const char *path, const char *sha256, const fm_limits_t *l, jso
             (void)snprintf(err, errlen, "%s", why);
             return rc;
         }
-        if (rc == 0) {
-            json_object_set_new(doc, "image", img);
-            json_t *ex = exif ? fm_exif_parse(exif, exif_len) : NULL;
-            if (ex)
-                json_object_set_new(doc, "exif", ex);
-        } else {
-            json_decref(img);
-            note(doc, "image", why);
-        }
+        put_image(doc, rc == 0, img, exif, exif_len, why);
         free(exif);
     } else if (!strcmp(mime, "application/pdf")) {
         json_t *pdf = json_object();

@@ -34,7 +34,7 @@ PN_PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-for
     libevent-dev libpq-dev libhiredis-dev libjansson-dev libjwt-dev libyaml-dev libcunit1-dev
     libssl-dev libcurl4-openssl-dev libargon2-dev postgresql redis-server nginx-light wrk
     slowhttptest python3 ruby-sidekiq curl procps
-    libvips-dev libexif-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+    libvips-dev libjpeg62-turbo-dev libexif-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
     libvips-tools ffmpeg libimage-exiftool-perl imagemagick strace chromium time)
 # The security update of libevent 2.1 (see README "Libraries and why").
 PN_LIBEVENT_MIN="2.1.12-stable-8+deb12u1"

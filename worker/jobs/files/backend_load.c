@@ -86,10 +86,14 @@ need_image(char *err, size_t errlen)
     return image_be;
 }
 
+/* A poster frame: JPEG thumbnails resized and encoded here (media_scale.c, media_jpegenc.c), so
+ * a video job maps no libvips; WebP through the image backend. */
 static int
 thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm_limits_t *l,
            fm_thumb_t out[FM_NSIZES], char *err, size_t errlen)
 {
+    if (!l->webp)
+        return fm_rgb_thumbs(rgb, width, height, stride, l, out, err, errlen);
     const fb_image_t *t = need_image(err, errlen);
     return t ? t->thumbs_rgb(rgb, width, height, stride, l, out, err, errlen) : FM_EBACKEND;
 }
@@ -115,7 +119,12 @@ int
 fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                fm_image_info_t *info, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
+    /* A plain JPEG with libjpeg alone (media_jpeg.c): no libvips loaded, ~25 MiB less and no
+     * ~50 ms load in the job's child. Other variants, damaged files and WebP output: libvips,
+     * with its own messages. */
+    int rc = fm_jpeg_thumbs_file(path, l, out, info, err, errlen);
+    if (rc != 0)
+        return rc == 1 ? 0 : -1;
     const fb_image_t *t = need_image(err, errlen);
     return t ? t->thumbs_file(path, l, out, info, err, errlen) : FM_EBACKEND;
 }
@@ -132,11 +141,12 @@ fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void *
 void
 fm_thumbs_clear(fm_thumb_t out[FM_NSIZES])
 {
-    /* Thumbnails exist only if the image backend made them. */
-    if (image_be)
-        image_be->thumbs_clear(out);
-    else
-        memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
+    /* Made here (malloc) or by the image backend (g_malloc: plain malloc since GLib 2.46, so
+     * free() is right for both; Debian 12 has 2.74). */
+    for (int i = 0; i < FM_NSIZES; i++) {
+        free(out[i].data);
+        out[i] = (fm_thumb_t){0};
+    }
 }
 
 int

@@ -68,7 +68,8 @@ typedef struct fm_image_info {
 typedef struct fm_thumb {
     int box; /* the requested box (600, 300, 150) */
     int width, height;
-    void *data; /* encoded JPEG or WebP, g_free()d by fm_thumbs_clear */
+    void *data; /* encoded JPEG or WebP, freed by fm_thumbs_clear (malloc'ed here or by GLib,
+                 * whose g_malloc is malloc since 2.46) */
     size_t len;
 } fm_thumb_t;
 
@@ -93,6 +94,50 @@ int fm_jpeg_shrink(int width, int height, int box);
 /* Thumbnails of packed RGB24 pixels (a video poster frame). */
 int fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm_limits_t *l,
                   fm_thumb_t out[FM_NSIZES], char *err, size_t errlen);
+/* ---- JPEG thumbnails without libvips (media_jpeg.c, media_scale.c, media_jpegenc.c) ---- */
+/* A progressive JPEG with more scans than this is refused ("JPEG with more than 100 scans is
+ * not decoded"): each scan is a pass over the whole image; real files have about 10. */
+#define FM_JPEG_MAX_SCANS 100
+/* fm_thumbs_file's JPEG thumbnails with libjpeg-turbo alone: 8-bit baseline or progressive
+ * Huffman, grey or YCbCr/RGB, decoded at 1/fm_jpeg_shrink, Lanczos3 into the largest box as
+ * rows arrive, EXIF orientation applied, the smaller boxes derived, encoded without metadata;
+ * info as libvips gives it. 1 when made; 0 when not handled (not a JPEG, WebP output, another
+ * variant, or any libjpeg error or warning: the caller goes to libvips, which decides and words
+ * the failure); -1 with err (a limit, the scan limit, out of memory). */
+int fm_jpeg_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
+                        fm_image_info_t *info, char *err, size_t errlen);
+int fm_jpeg_thumbs_buffer(const void *buf, size_t len, const fm_limits_t *l,
+                          fm_thumb_t out[FM_NSIZES], fm_image_info_t *info, char *err,
+                          size_t errlen);
+/* fm_thumbs_rgb without libvips, JPEG output only (the caller keeps WebP for libvips). */
+int fm_rgb_thumbs(const uint8_t *rgb, int width, int height, size_t stride, const fm_limits_t *l,
+                  fm_thumb_t out[FM_NSIZES], char *err, size_t errlen);
+/* The three thumbnails from packed RGB8 already fitted to the largest box: each box resized
+ * from it (fm_fit_derived) and encoded. 0, or -1 with err (out cleared). */
+int fm_thumbs_derive(const uint8_t *big, int w, int h, const fm_limits_t *l,
+                     fm_thumb_t out[FM_NSIZES], char *err, size_t errlen);
+/* RGB8 (w x h, packed) to a JPEG in malloc'ed memory at quality 1..100, 4:2:0 below 90, no
+ * JFIF/EXIF/ICC marker. 0, or -1. */
+int fm_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, void **out, size_t *len);
+/* w x h fitted into box, never enlarged: vips_thumbnail's arithmetic (the largest box: one
+ * shrink for both axes, 1.0 for an axis left as it is) and media_image.c derive()'s (the
+ * smaller ones: long side exactly the box). */
+void fm_fit_box(int w, int h, int box, int *ow, int *oh, double *hshrink, double *vshrink);
+void fm_fit_derived(int w, int h, int box, int *ow, int *oh);
+/* Separable Lanczos3 downsizing of packed 8-bit pixels (1..4 channels), fed a row at a time:
+ * only the rows the vertical kernel spans are held. A shrink <= 0 means in / out (fm_resize
+ * always). NULL when out is larger than in. */
+typedef struct fm_resizer fm_resizer_t;
+fm_resizer_t *fm_resizer_new(int in_w, int in_h, int out_w, int out_h, double hshrink,
+                             double vshrink, int channels);
+int fm_resizer_row(fm_resizer_t *r, const uint8_t *row); /* in_w pixels, top to bottom */
+uint8_t *fm_resizer_finish(fm_resizer_t *r);             /* the result (malloc'ed), once */
+void fm_resizer_free(fm_resizer_t *r);
+uint8_t *fm_resize(const uint8_t *in, int w, int h, size_t stride, int channels, int ow, int oh);
+/* EXIF orientation 1..8 applied as vips_autorot does (malloc'ed; *ow x *oh). */
+uint8_t *fm_orient(const uint8_t *in, int w, int h, int channels, int orientation, int *ow,
+                   int *oh);
+uint8_t *fm_grey_to_rgb(const uint8_t *g, int w, int h);
 const char *fm_thumb_ext(const fm_limits_t *l);
 const char *fm_thumb_mime(const fm_limits_t *l);
 

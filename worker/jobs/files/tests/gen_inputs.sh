@@ -3,7 +3,7 @@
 # (nothing binary is committed). Idempotent: skips when $1/.done exists.
 set -eu
 d=$1
-[ -f "$d/.done3" ] && exit 0
+[ -f "$d/.done4" ] && exit 0
 mkdir -p "$d"
 cd "$d"
 # JPEG 1200x800, EXIF orientation 6 (display 800x1200), GPS and camera fields.
@@ -263,4 +263,25 @@ exiftool -q -overwrite_original -tagsfromfile jpeg_exif.jpg -exif:all png_exif_e
 convert -seed 7 -size 4000x3000 plasma:fractal -quality 90 jpeg_large.jpg 2>/dev/null ||
   convert -size 4000x3000 gradient:navy-orange -attenuate 0.3 +noise Gaussian -quality 90 jpeg_large.jpg
 exiftool -q -overwrite_original -Orientation#=8 jpeg_large.jpg
-touch .done3
+# JPEG variants for the libjpeg-only thumbnail path (media_jpeg.c), each compared with libvips'
+# thumbnails: baseline and progressive at 4:4:4, 4:2:2 and 4:2:0, grey progressive, all eight
+# EXIF orientations, an odd size (decoded at 1/4 with a partial last block), images below the
+# box (never enlarged), restart markers.
+mkdir -p jpeg_path
+convert -seed 3 -size 1200x800 plasma:fractal jpeg_path/src.png
+for s in 1x1 2x1 2x2; do
+  convert jpeg_path/src.png -sampling-factor $s -quality 90 jpeg_path/base_$s.jpg
+  convert jpeg_path/src.png -sampling-factor $s -quality 90 -interlace Plane jpeg_path/prog_$s.jpg
+done
+for o in 1 2 3 4 5 6 7 8; do
+  cp jpeg_path/base_2x2.jpg jpeg_path/orient_$o.jpg
+  exiftool -q -overwrite_original -Orientation#=$o jpeg_path/orient_$o.jpg
+done
+convert jpeg_path/src.png -colorspace Gray -interlace Plane jpeg_path/grey_prog.jpg
+convert jpeg_large.jpg -strip -resize '4001x2999!' -quality 85 jpeg_path/odd_4001x2999.jpg
+convert jpeg_path/src.png -resize '599x400!' jpeg_path/small_599x400.jpg
+convert jpeg_path/src.png -resize '200x100!' jpeg_path/small_200x100.jpg
+convert jpeg_path/src.png -resize '1201x7!' jpeg_path/thin_1201x7.jpg
+vips copy jpeg_path/src.png 'jpeg_path/restart.jpg[restart_interval=2,Q=85]'
+rm -f jpeg_path/src.png
+touch .done4

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,6 +231,38 @@ h_api_download_head(pn_job_t *job, const char *path, const char *dest_file, uint
     return download_to(job, path, dest_file, 0, head_bytes, res);
 }
 
+/* A memory file is the sink: the API client streams a body to a descriptor, and a job reading a
+ * header needs neither a workdir nor a file in it (their creation and removal cost more than
+ * the metadata job's own work on a small file). */
+static int
+h_api_read_head(pn_job_t *job, const char *path, void *buf, size_t cap, size_t *len,
+                pn_job_response_t *res)
+{
+    if (len)
+        *len = 0;
+    if (!buf || !len || cap == 0 || cap > PN_JOB_READ_HEAD_MAX)
+        return refuse(job, res, "api_read_head: cap must be 1 byte to 16 MiB", path);
+    int fd = memfd_create("pn-head", MFD_CLOEXEC);
+    if (fd < 0)
+        return refuse(job, res, "api_read_head: cannot create a memory file", path);
+    pnw_api_req_t rq = {
+        .method = "GET", .path = path, .sink = true, .sink_fd = fd, .range_len = cap};
+    pn_job_response_t mine = {0}, *r = res ? res : &mine;
+    int rc = call(job, &rq, NULL, r);
+    if (rc == 0 && r->status >= 200 && r->status < 300) {
+        ssize_t n = pread(fd, buf, cap, 0);
+        if (n < 0) {
+            close(fd);
+            json_decref(mine.body);
+            return refuse(job, res, "api_read_head: cannot read the memory file", path);
+        }
+        *len = (size_t)n;
+    }
+    close(fd);
+    json_decref(mine.body);
+    return rc;
+}
+
 static int
 h_api_upload(pn_job_t *job, const char *path, const char *src_file, const char *content_type,
              const char *idem_key, pn_job_response_t *res)
@@ -396,6 +429,7 @@ const pn_job_host_t pnw_host = {
     .api_download = h_api_download,
     .api_upload = h_api_upload,
     .api_download_head = h_api_download_head,
+    .api_read_head = h_api_read_head,
 };
 
 static int

@@ -1,18 +1,18 @@
-/* HS256 signing with OpenSSL's HMAC; claims built with Jansson so strings are escaped. */
+/* HS256 signing with OpenSSL's HMAC (libcrypto opened on first use: cryptoload.h); claims
+ * built with Jansson so strings are escaped. */
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cryptoload.h"
 #include "jwt.h"
 #include "wrandom.h"
 
-size_t
-pnw_b64url(const unsigned char *in, size_t n, char *out)
+static size_t
+b64(const unsigned char *in, size_t n, char *out, const char *tab, bool pad)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     size_t o = 0;
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned)in[i] << 16;
@@ -24,11 +24,29 @@ pnw_b64url(const unsigned char *in, size_t n, char *out)
         out[o++] = tab[(v >> 12) & 63];
         if (i + 1 < n)
             out[o++] = tab[(v >> 6) & 63];
+        else if (pad)
+            out[o++] = '=';
         if (i + 2 < n)
             out[o++] = tab[v & 63];
+        else if (pad)
+            out[o++] = '=';
     }
     out[o] = '\0';
     return o;
+}
+
+size_t
+pnw_b64url(const unsigned char *in, size_t n, char *out)
+{
+    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+               false);
+}
+
+size_t
+pnw_b64(const unsigned char *in, size_t n, char *out)
+{
+    return b64(in, n, out, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+               true);
 }
 
 char *
@@ -36,9 +54,8 @@ pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char
                 int ttl)
 {
     static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"service\"}";
-    unsigned char rnd[16], mac[EVP_MAX_MD_SIZE];
+    unsigned char rnd[16], mac[32];
     char jti[37];
-    unsigned int maclen = 0;
     if (!secret || !*secret || pnw_random(rnd, sizeof rnd) != 0)
         return NULL;
     /* A UUIDv4-shaped jti. */
@@ -56,8 +73,7 @@ pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char
     if (!claims)
         return NULL;
     size_t hl = strlen(header), cl = strlen(claims);
-    size_t cap =
-        4 * ((hl + 2) / 3) + 4 * ((cl + 2) / 3) + (size_t)4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 4;
+    size_t cap = 4 * ((hl + 2) / 3) + 4 * ((cl + 2) / 3) + (size_t)4 * ((sizeof mac + 2) / 3) + 4;
     char *tok = malloc(cap);
     if (!tok) {
         free(claims);
@@ -67,12 +83,11 @@ pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char
     tok[n++] = '.';
     n += pnw_b64url((const unsigned char *)claims, cl, tok + n);
     free(claims);
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)tok, n, mac,
-              &maclen)) {
+    if (pnw_hmac_sha256(secret, tok, n, mac) != 0) {
         free(tok);
         return NULL;
     }
     tok[n++] = '.';
-    pnw_b64url(mac, maclen, tok + n);
+    pnw_b64url(mac, sizeof mac, tok + n);
     return tok;
 }

@@ -6,13 +6,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cryptoload.h"
 #include "local.h"
 
 static struct {
@@ -53,7 +53,10 @@ pnw_local_begin(const char *job_class, const char *file, const char *out, const 
 {
     char jpath[PATH_MAX + 64];
     pnw_local_end();
-    if (!realpath(out, L.out)) {
+    /* The runner hands over absolute paths it made; anything else is resolved. */
+    if (out[0] == '/' && strlen(out) < sizeof L.out)
+        memcpy(L.out, out, strlen(out) + 1);
+    else if (!realpath(out, L.out)) {
         (void)snprintf(err, errlen, "%s: %s", out, strerror(errno));
         return -1;
     }
@@ -316,24 +319,10 @@ static int
 sha256_file(const char *path, char hex[65])
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    EVP_MD_CTX *md = fd >= 0 ? EVP_MD_CTX_new() : NULL;
-    ssize_t r = -1;
-    if (md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1) {
-        unsigned char buf[1 << 16];
-        while ((r = read(fd, buf, sizeof buf)) > 0)
-            EVP_DigestUpdate(md, buf, (size_t)r);
-    }
-    unsigned char d[32];
-    unsigned int dn = 0;
-    if (r == 0 && EVP_DigestFinal_ex(md, d, &dn) == 1 && dn == 32)
-        for (size_t i = 0; i < 32; i++)
-            (void)snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    else
-        r = -1;
-    EVP_MD_CTX_free(md);
+    int rc = pnw_sha256_fd(fd, hex);
     if (fd >= 0)
         close(fd);
-    return r == 0 ? 0 : -1;
+    return rc;
 }
 
 /* --sha256sums, read once per process (a batch run asks for every one of its files). */
@@ -356,6 +345,31 @@ sums_text(void)
     return text;
 }
 
+/* Does the name on a --sha256sums line resolve to L.file (a realpath)? The directory part is
+ * resolved once per process for a batch whose lines share it: its real path joined with the
+ * file name is L.file only if the name is that file (L.file's last component is no link).
+ * Anything else, a link to the file included, goes through realpath() itself. */
+static bool
+same_file(const char *name, char real[PATH_MAX])
+{
+    static char dir[PATH_MAX], rdir[PATH_MAX];
+    const char *slash = strrchr(name, '/');
+    size_t dl = slash ? (size_t)(slash - name) : 0;
+    if (slash && dl > 0 && dl < sizeof dir) {
+        if (strlen(dir) != dl || strncmp(dir, name, dl) != 0) {
+            memcpy(dir, name, dl);
+            dir[dl] = '\0';
+            if (!realpath(dir, rdir))
+                rdir[0] = '\0';
+        }
+        size_t rl = strlen(rdir);
+        if (rl && !strncmp(L.file, rdir, rl) && L.file[rl] == '/' &&
+            !strcmp(L.file + rl + 1, slash + 1))
+            return true;
+    }
+    return realpath(name, real) && !strcmp(real, L.file);
+}
+
 /* The line of --sha256sums naming L.file ("<64 hex> <space or *><path>", as sha256sum
  * writes): its hash into hex. 0 when found. */
 static int
@@ -374,10 +388,9 @@ sha256_listed(char hex[65])
             memcpy(name, line + 66, len - 66);
             name[len - 66] = '\0';
             const char *base = strrchr(name, '/');
-            /* realpath() only for a line naming the same file name: it costs a readlink per
-             * path component, and a SHA256SUMS of a whole batch has a line per file. */
-            if (!strcmp(base ? base + 1 : name, want) && realpath(name, real) &&
-                !strcmp(real, L.file)) {
+            /* Resolved only for a line naming the same file name: realpath() costs a readlink
+             * per path component, and a SHA256SUMS of a whole batch has a line per file. */
+            if (!strcmp(base ? base + 1 : name, want) && same_file(name, real)) {
                 for (int i = 0; i < 64; i++)
                     hex[i] = (char)tolower((unsigned char)line[i]);
                 hex[64] = '\0';

@@ -326,7 +326,10 @@ pnw_local_run(const pnw_local_opts_t *o)
     }
     /* Absolute paths: an isolated child resolves them the same way. */
     char **files = calloc(o->nfiles, sizeof *files), **outs = calloc(o->nfiles, sizeof *outs);
-    int rc = 0;
+    char *rout = realpath(o->out, NULL);
+    int rc = rout ? 0 : 2;
+    if (!rout)
+        (void)fprintf(stderr, ME ": --out %s: %s\n", o->out, strerror(errno));
     for (size_t i = 0; files && outs && i < o->nfiles && rc == 0; i++) {
         struct stat st;
         char tmp[PATH_MAX], dir[PATH_MAX];
@@ -340,7 +343,7 @@ pnw_local_run(const pnw_local_opts_t *o)
         }
         /* One file: DIR itself; several: DIR/<file name> each. */
         (void)snprintf(tmp, sizeof tmp, "%s", files[i]); /* realpath(): shorter than PATH_MAX */
-        int nd = snprintf(dir, sizeof dir, "%s/%s", o->out, basename(tmp));
+        int nd = snprintf(dir, sizeof dir, "%s/%s", rout, basename(tmp));
         if (nd < 0 || (size_t)nd >= sizeof dir) {
             (void)fprintf(stderr, ME ": --out %s: path too long\n", o->out);
             rc = 2;
@@ -352,7 +355,7 @@ pnw_local_run(const pnw_local_opts_t *o)
                               basename(tmp));
                 rc = 2;
             }
-        outs[i] = strdup(o->nfiles > 1 ? dir : o->out);
+        outs[i] = strdup(o->nfiles > 1 ? dir : rout);
         if (rc == 0 && make_dir(outs[i], err, sizeof err) != 0) {
             (void)fprintf(stderr, ME ": %s\n", err);
             rc = 2;
@@ -366,7 +369,7 @@ pnw_local_run(const pnw_local_opts_t *o)
     }
     for (size_t i = 0; files && outs && i < o->nfiles; i++)
         free(files[i]), free(outs[i]);
-    free(files), free(outs);
+    free(files), free(outs), free(rout);
     json_decref(args);
     return rc;
 }

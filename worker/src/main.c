@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cryptoload.h"
 #include "curlload.h"
 #include "house.h"
 #include "local.h"
@@ -273,9 +274,10 @@ main(int argc, char **argv)
     }
     if (local)
         (void)snprintf(pnw_rt.identity, sizeof pnw_rt.identity, "local:%d", (int)getpid());
-    /* The daemon talks to the server from its first job: without a usable libcurl it stops
-     * here with the reason. Isolated children and local runs open it when a job first calls. */
-    if (!local && !exec_class && !pnw_curl(err, sizeof err)) {
+    /* The daemon talks to the server from its first job (signed tokens, scripts by SHA-1):
+     * without a usable libcurl or libcrypto it stops here with the reason. Isolated children and
+     * local runs open them when a job first calls or hashes. */
+    if (!local && !exec_class && (!pnw_curl(err, sizeof err) || !pnw_crypto(err, sizeof err))) {
         pnw_log(PNW_ERROR, "api", "%s", err);
         pnw_config_free(cfg);
         free_opts(&lo);

@@ -1,9 +1,9 @@
 /* Job payload decoding and the failure payloads (Sidekiq field names and meanings). */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jwt.h"
 #include "payload.h"
 #include "wrandom.h"
 
@@ -256,12 +256,12 @@ pnw_payload_wrap_bad(const char *buf, size_t len, const char *queue, const char 
     unsigned char rnd[12];
     char jid[25];
     size_t keep = len < RAW_KEEP ? len : RAW_KEEP;
-    unsigned char *b64 = malloc(4 * ((keep + 2) / 3) + 1);
+    char *b64 = malloc(4 * ((keep + 2) / 3) + 1);
     if (!b64 || pnw_random(rnd, sizeof rnd) != 0) {
         free(b64);
         return NULL;
     }
-    EVP_EncodeBlock(b64, (const unsigned char *)buf, (int)keep);
+    pnw_b64((const unsigned char *)buf, keep, b64);
     for (size_t i = 0; i < 12; i++)
         (void)snprintf(jid + 2 * i, 3, "%02x", rnd[i]);
     json_t *o = json_object();
@@ -275,7 +275,7 @@ pnw_payload_wrap_bad(const char *buf, size_t len, const char *queue, const char 
     bad |= json_object_set_new(o, "failed_at", json_real(now));
     bad |= json_object_set_new(o, "retry_count", json_integer(0));
     bad |= json_object_set_new(o, "pn_raw_bytes", json_integer((json_int_t)len));
-    bad |= json_object_set_new(o, "pn_raw_b64", json_string((const char *)b64));
+    bad |= json_object_set_new(o, "pn_raw_b64", json_string(b64));
     free(b64);
     char *s = bad ? NULL : dump(o);
     json_decref(o);

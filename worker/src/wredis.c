@@ -1,11 +1,12 @@
 /* hiredis connections for the worker: URL parsing, reconnect on failure, scripts by SHA. */
-#include <openssl/sha.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include "cryptoload.h"
 #include "wredis.h"
 
 struct pnw_redis {
@@ -257,21 +258,24 @@ pnw_redis_cmd_block(pnw_redis_t *r, double block_s, int argc, const char **argv,
     return rep;
 }
 
-static void
+/* The script's SHA-1 as EVALSHA wants it. 0, or -1 when libcrypto cannot be opened. */
+static int
 sha_of(pnw_script_t *s)
 {
-    unsigned char d[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)s->src, strlen(s->src), d);
-    for (size_t i = 0; i < SHA_DIGEST_LENGTH; i++)
+    unsigned char d[20];
+    if (pnw_sha1(s->src, strlen(s->src), d) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof d; i++)
         (void)snprintf(s->sha + 2 * i, 3, "%02x", d[i]);
+    return 0;
 }
 
 redisReply *
 pnw_redis_eval(pnw_redis_t *r, pnw_script_t *s, int nkeys, int argc, const char **argv,
                const size_t *lens)
 {
-    if (!s->sha[0])
-        sha_of(s);
+    /* Without a SHA-1 the script is sent whole (EVAL), as after NOSCRIPT. */
+    bool by_sha = s->sha[0] || sha_of(s) == 0;
     int n = argc + 3;
     const char *stackv[64];
     size_t stackl[64];
@@ -282,15 +286,17 @@ pnw_redis_eval(pnw_redis_t *r, pnw_script_t *s, int nkeys, int argc, const char 
     if (!v || !l)
         goto out;
     (void)snprintf(nk, sizeof nk, "%d", nkeys);
-    v[0] = "EVALSHA", l[0] = 7;
-    v[1] = s->sha, l[1] = 40;
+    if (by_sha)
+        v[0] = "EVALSHA", l[0] = 7, v[1] = s->sha, l[1] = 40;
+    else
+        v[0] = "EVAL", l[0] = 4, v[1] = s->src, l[1] = strlen(s->src);
     v[2] = nk, l[2] = strlen(nk);
     for (int i = 0; i < argc; i++) {
         v[i + 3] = argv[i];
         l[i + 3] = lens ? lens[i] : strlen(argv[i]);
     }
     rep = pnw_redis_cmd(r, n, v, l);
-    if (rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+    if (by_sha && rep && rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(rep);
         v[0] = "EVAL", l[0] = 4;
         v[1] = s->src, l[1] = strlen(s->src);

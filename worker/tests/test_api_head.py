@@ -1,7 +1,7 @@
-"""api_download_head (job SDK): the first N bytes of a download. Against a stand-in server that
-ignores Range and answers 200 with the whole body, the head still holds exactly N bytes (the
-rest is not read) and the call succeeds; a body shorter than N arrives whole; N = 0 is refused
-without a request. The real server's 206 answers are exercised by the files plugin's metadata
+"""api_download_head and api_read_head (job SDK): the first N bytes of a download, into a file of
+the workdir or into the job's own buffer. Against a stand-in server that ignores Range and
+answers 200 with the whole body, the head still holds exactly N bytes (the rest is not read) and
+the call succeeds; a body shorter than N arrives whole; N = 0 is refused without a request. The real server's 206 answers are exercised by the files plugin's metadata
 job (worker_media_e2e, worker_local_run)."""
 import json
 import unittest
@@ -21,10 +21,10 @@ class ApiHead(unittest.TestCase):
     def tearDownClass(cls):
         wtest.finish(cls.w, cls.api)
 
-    def outcome(self, args):
+    def outcome(self, args, cls="Maintenance::FetchHead"):
         j = wtest.jid()
-        push(self.r, [job("Maintenance::FetchHead", args, retry=0, j=j)])
-        d = wait_for(lambda: wtest.dead_by_jid(self.r, j), 20, f"FetchHead {args} in the dead set")
+        push(self.r, [job(cls, args, retry=0, j=j)])
+        d = wait_for(lambda: wtest.dead_by_jid(self.r, j), 20, f"{cls} {args} in the dead set")
         return d["error_message"]
 
     def test_a_server_ignoring_range_is_cut_at_the_head(self):
@@ -39,6 +39,23 @@ class ApiHead(unittest.TestCase):
     def test_zero_bytes_is_refused_without_a_request(self):
         calls = self.api.state.calls
         self.assertEqual(self.outcome(["/api/v1/worker/anything", 0]), "head failed 0")
+        self.assertEqual(self.api.state.calls, calls)
+
+    # api_read_head: the same answers into memory (the hook's buffer holds 32 bytes).
+    def test_read_head_cuts_a_server_ignoring_range(self):
+        self.assertEqual(self.outcome(["/api/v1/worker/anything", 5], "Maintenance::ReadHead"),
+                         'head 200 5: {"dat')
+
+    def test_read_head_short_body_arrives_whole(self):
+        body = json.dumps({"data": {"pong": True}})
+        self.assertLess(len(body), 32)
+        self.assertEqual(self.outcome(["/api/v1/worker/anything", 4096], "Maintenance::ReadHead"),
+                         f"head 200 {len(body)}: {body}")
+
+    def test_read_head_zero_bytes_is_refused_without_a_request(self):
+        calls = self.api.state.calls
+        self.assertEqual(self.outcome(["/api/v1/worker/anything", 0], "Maintenance::ReadHead"),
+                         "head failed 0")
         self.assertEqual(self.api.state.calls, calls)
 
 

@@ -181,12 +181,24 @@ typedef struct pn_job_host {
      * rules as api_download otherwise: path checks, retries, the file removed on failure. */
     int (*api_download_head)(pn_job_t *job, const char *path, const char *dest_file,
                              uint64_t head_bytes, pn_job_response_t *res);
+    /* ABI 1 (appended during development): the first `cap` bytes of GET path into the caller's
+     * buf, for a header parsed in memory: no workdir, no file. The same request, retries and
+     * Range handling as api_download_head (a 200 from a server that ignores ranges is cut after
+     * cap bytes). *len gets the bytes that arrived: fewer than cap when the content is shorter,
+     * 0 on any failure or non-2xx answer (an empty content answers 416). cap must be 1 byte to
+     * PN_JOB_READ_HEAD_MAX, else -1 with status 0 and no request. Check with PN_JOB_HOST_HAS
+     * (PN_JOB_HAVE_API_READ_HEAD says this header declares it). */
+    int (*api_read_head)(pn_job_t *job, const char *path, void *buf, size_t cap, size_t *len,
+                         pn_job_response_t *res);
 } pn_job_host_t;
 
 /* This header's host table has api_download and api_upload. */
 #define PN_JOB_HAVE_API_FILE 1
 /* ... and api_download_head. */
 #define PN_JOB_HAVE_API_HEAD 1
+/* ... and api_read_head, which reads at most this many bytes (16 MiB). */
+#define PN_JOB_HAVE_API_READ_HEAD 1
+#define PN_JOB_READ_HEAD_MAX ((size_t)16 << 20)
 
 #define PN_JOB_HOST_HAS(h, m) ((h)->size >= offsetof(pn_job_host_t, m) + sizeof((h)->m))
 
@@ -266,6 +278,13 @@ pn_job_api_download_head(pn_job_t *job, const char *path, const char *dest_file,
                          uint64_t head_bytes, pn_job_response_t *res)
 {
     return pn_job_host_->api_download_head(job, path, dest_file, head_bytes, res);
+}
+
+static inline int
+pn_job_api_read_head(pn_job_t *job, const char *path, void *buf, size_t cap, size_t *len,
+                     pn_job_response_t *res)
+{
+    return pn_job_host_->api_read_head(job, path, buf, cap, len, res);
 }
 
 static inline int

@@ -123,29 +123,22 @@ set_status(pn_job_t *job, const char *id, const char *status, json_t *result, js
     return rc;
 }
 
-/* The file's content into dest, at most max bytes; with head > 0 only its first head bytes
- * when this worker's SDK can ask for a range (*ranged then true, else the whole content is
- * fetched). The host table members are checked at run time: a worker older than this plugin
- * may lack them. 0, or the job result. */
+/* The file's content into dest, at most max bytes. The host table member is checked at run
+ * time: a worker older than this plugin may lack it. 0, or the job result. */
 static int
-download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max, uint64_t head,
-         bool *ranged)
+download(pn_job_t *job, const char *file_id, const char *dest, uint64_t max)
 {
     char path[ID_PATH];
     pn_job_response_t res = {0};
     (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
-    bool range = head > 0 && PN_JOB_HOST_HAS(pn_job_host_, api_download_head);
-    if (ranged)
-        *ranged = range;
-    if (!range && !PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
+    if (!PN_JOB_HOST_HAS(pn_job_host_, api_download)) {
         pn_job_fail(job, "this worker has no api_download in its job SDK");
         return PN_JOB_ERROR;
     }
-    int rc = range ? pn_job_host_->api_download_head(job, path, dest, head, &res)
-                   : pn_job_host_->api_download(job, path, dest, max, &res);
+    int rc = pn_job_host_->api_download(job, path, dest, max, &res);
     json_decref(res.body);
-    if (rc != 0 || (res.status != 200 && !(range && res.status == 206))) {
-        pn_job_fail(job, "GET %s%s: %ld", path, range ? " (head)" : "", res.status);
+    if (rc != 0 || res.status != 200) {
+        pn_job_fail(job, "GET %s: %ld", path, res.status);
         return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
     }
     return 0;
@@ -188,21 +181,36 @@ wanted(const json_t *params, const char *size)
     return false;
 }
 
+/* name inside this attempt's workdir, which is created only now: a metadata job that reads
+ * the head in memory never makes one. 0, or the job result with the reason on the job. */
+static int
+work_path(pn_job_t *job, const char *name, char *out, size_t cap)
+{
+    const char *dir = pn_job_workdir(job);
+    if (!dir) {
+        pn_job_fail(job, "no work directory");
+        return PN_JOB_ERROR;
+    }
+    if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap) {
+        pn_job_fail(job, "path too long in the work directory: %s", name);
+        return PN_JOB_ERROR;
+    }
+    return 0;
+}
+
 static int
 deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limits_t *l,
-        const json_t *params, const char *dir)
+        const json_t *params)
 {
     for (int i = 0; i < FM_NSIZES; i++) {
         if (!o->thumbs[i].data || !wanted(params, fm_size_names[i]))
             continue;
-        char name[64], src[PATH_MAX];
-        if (snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l)) >=
-                (int)sizeof name ||
-            snprintf(src, sizeof src, "%s/%s-%s", dir, o->derivative_kind, name) >=
-                (int)sizeof src) {
-            pn_job_fail(job, "derivative path too long in the work directory");
-            return PN_JOB_ERROR;
-        }
+        char name[64], file[96], src[PATH_MAX];
+        (void)snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l));
+        (void)snprintf(file, sizeof file, "%s-%s", o->derivative_kind, name);
+        int rc = work_path(job, file, src, sizeof src);
+        if (rc)
+            return rc;
         FILE *f = fopen(src, "wbx");
         bool ok = f && fwrite(o->thumbs[i].data, 1, o->thumbs[i].len, f) == o->thumbs[i].len;
         if (f && fclose(f) != 0)
@@ -211,8 +219,7 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
             pn_job_fail(job, "cannot write %s in the work directory", name);
             return PN_JOB_ERROR;
         }
-        int rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l));
-        if (rc)
+        if ((rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l))))
             return rc;
     }
     if (o->file_patch && json_object_size(o->file_patch)) {
@@ -227,20 +234,53 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
     return 0;
 }
 
+/* The first FM_META_HEAD_BYTES of the content into p (*n bytes): a Range request answered into
+ * memory. 0, or the job result. */
+static int
+read_head(pn_job_t *job, const char *file_id, uint8_t *p, size_t *n)
+{
+    char path[ID_PATH];
+    pn_job_response_t res = {0};
+    (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s/download", file_id);
+    int rc = pn_job_api_read_head(job, path, p, FM_META_HEAD_BYTES, n, &res);
+    json_decref(res.body);
+    if (rc != 0 || (res.status != 200 && res.status != 206)) {
+        pn_job_fail(job, "GET %s (head): %ld", path, res.status);
+        return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
+    }
+    return 0;
+}
+
+/* A file no larger than the head, already in memory, as the job's input: not fetched twice. */
+static int
+write_input(pn_job_t *job, const char *input, const uint8_t *p, size_t n)
+{
+    FILE *f = fopen(input, "wbx");
+    bool ok = f && fwrite(p, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        pn_job_fail(job, "cannot write the input in the work directory");
+        return PN_JOB_ERROR;
+    }
+    return 0;
+}
+
 /*
  * A metadata job reads only what it needs: the file's record (its size, and the SHA-256 the
- * server computed while the upload streamed in), then the first FM_META_HEAD_BYTES, and the
- * whole content only when the header is not enough (PDF, audio/video, image formats the header
- * reader leaves to libvips) or the server has no checksum. A JPEG's facts cost one 128 KiB
- * range instead of a full copy and a second hash of every byte.
+ * server computed while the upload streamed in), then the first FM_META_HEAD_BYTES into memory,
+ * and the whole content only when the header is not enough (PDF, audio/video, image formats the
+ * header reader leaves to libvips) or the server has no checksum. A JPEG's facts cost one
+ * 128 KiB range, no file and no work directory, instead of a full copy and a second hash of
+ * every byte.
  * 0 with *doc; -1 or FM_EBACKEND with err (the file's fault, the worker's); or a job result
  * (> 0) when a call to the server failed.
  */
 static int
-metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_limits_t *l,
-             json_t **doc, char *err, size_t errlen)
+metadata_doc(pn_job_t *job, const char *file_id, const fm_limits_t *l, json_t **doc, char *err,
+             size_t errlen)
 {
-    char path[ID_PATH], sha[65] = "";
+    char path[ID_PATH], sha[65] = "", input[PATH_MAX];
     pn_job_response_t res;
     (void)snprintf(path, sizeof path, "/api/v1/worker/files/%s", file_id);
     int rc = get(job, path, &res);
@@ -252,44 +292,54 @@ metadata_doc(pn_job_t *job, const char *file_id, const char *input, const fm_lim
         memcpy(sha, cs, 65);
     json_int_t size = json_is_integer(fsize) ? json_integer_value(fsize) : -1;
     json_decref(res.body);
-    bool ranged = false; /* only the first FM_META_HEAD_BYTES were asked for */
-    if (size > 0 &&
-        (rc = download(job, file_id, input, l->max_av_bytes, FM_META_HEAD_BYTES, &ranged)))
-        return rc;
-    /* A small file's head is all of it; without a range the content came whole (or, empty,
-     * not at all). */
-    bool have_all = ranged ? (uint64_t)size <= FM_META_HEAD_BYTES : size > 0, done = false;
-    if (ranged && !have_all) {
-        if ((rc = fm_metadata_head(input, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err,
-                                   errlen)) < 0)
-            return rc;
-        done = ranged = rc > 0;
+    /* A worker older than this plugin may lack api_read_head: then the whole content. */
+    uint8_t *head = NULL;
+    size_t n = 0;
+    if (size > 0 && PN_JOB_HOST_HAS(pn_job_host_, api_read_head)) {
+        if (!(head = malloc(FM_META_HEAD_BYTES))) {
+            pn_job_fail(job, "out of memory");
+            return PN_JOB_ERROR;
+        }
+        if ((rc = read_head(job, file_id, head, &n)) == 0)
+            rc =
+                fm_metadata_head(head, n, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err, errlen);
+        if (rc != 0) { /* done from the head (1), or failed */
+            free(head);
+            if (rc == 1)
+                pn_job_count(job, "files.metadata_head_only", 1);
+            return rc == 1 ? 0 : rc;
+        }
     }
-    /* Counted, so an operator sees how often a whole file had to be fetched. */
-    pn_job_count(job, ranged ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
-    if (done)
-        return 0;
-    if (!have_all && (rc = download(job, file_id, input, l->max_av_bytes, 0, NULL)))
-        return rc;
-    return fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);
+    /* Counted, so an operator sees how often a whole file had to be fetched. A file no larger
+     * than the head was all in it: not fetched twice. */
+    bool all = head && (uint64_t)size == n;
+    pn_job_count(job, all ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
+    if (!(rc = work_path(job, "input", input, sizeof input)))
+        rc =
+            all ? write_input(job, input, head, n) : download(job, file_id, input, l->max_av_bytes);
+    free(head);
+    return rc ? rc : fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);
 }
 
 /* Fetch what the job reads and process it: 0 with o; -1 or FM_EBACKEND with err; or a job
  * result (> 0) when a call to the server failed. */
 static int
-produce(pn_job_t *job, fm_kind_t kind, const char *file_id, const char *input, const fm_limits_t *l,
-        fm_output_t *o, char *err, size_t errlen)
+produce(pn_job_t *job, fm_kind_t kind, const char *file_id, const fm_limits_t *l, fm_output_t *o,
+        char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     if (kind == FM_METADATA) {
         json_t *doc = NULL;
-        int rc = metadata_doc(job, file_id, input, l, &doc, err, errlen);
+        int rc = metadata_doc(job, file_id, l, &doc, err, errlen);
         if (rc == 0)
             fm_metadata_output(doc, o);
         return rc;
     }
-    int rc = download(job, file_id, input,
-                      kind == FM_THUMBNAIL ? l->max_image_bytes : l->max_av_bytes, 0, NULL);
+    char input[PATH_MAX];
+    int rc = work_path(job, "input", input, sizeof input);
+    if (!rc)
+        rc = download(job, file_id, input,
+                      kind == FM_THUMBNAIL ? l->max_image_bytes : l->max_av_bytes);
     return rc ? rc : fm_process(kind, input, l, o, err, errlen);
 }
 
@@ -333,21 +383,9 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
         json_decref(params);
         return rc;
     }
-    const char *dir = pn_job_workdir(job);
-    char input[PATH_MAX];
-    if (!dir) {
-        json_decref(params);
-        pn_job_fail(job, "no work directory");
-        return PN_JOB_ERROR;
-    }
-    if (snprintf(input, sizeof input, "%s/input", dir) >= (int)sizeof input) {
-        json_decref(params);
-        pn_job_fail(job, "work directory path too long");
-        return PN_JOB_ERROR;
-    }
     fm_output_t o;
     char err[FM_ERRLEN];
-    rc = produce(job, kind, file_id, input, &l, &o, err, sizeof err);
+    rc = produce(job, kind, file_id, &l, &o, err, sizeof err);
     if (rc > 0) { /* the server did not answer as it should: reason already on the job */
         json_decref(params);
         return rc;
@@ -369,7 +407,7 @@ run(pn_job_t *job, const json_t *args, fm_kind_t kind)
         pn_job_fail(job, "%s", err);
         return PN_JOB_DEAD;
     }
-    rc = deliver(job, file_id, &o, &l, params, dir);
+    rc = deliver(job, file_id, &o, &l, params);
     if (rc == 0)
         rc = set_status(job, id, "completed", o.result, NULL);
     fm_output_clear(&o);

@@ -202,6 +202,15 @@ int fm_av_probe_buffer(const void *buf, size_t len, const fm_limits_t *l, json_t
                        size_t errlen);
 
 /* ---- the metadata document ---- */
+/* SHA-256 of a stream, libcrypto opened on first use (media_sha256.c). NULL when libcrypto
+ * cannot be opened. */
+typedef struct fm_sha256 fm_sha256_t;
+fm_sha256_t *fm_sha256_new(void);
+int fm_sha256_update(fm_sha256_t *h, const void *d, size_t n);
+/* The digest as 64 lowercase hex digits; h may then only be freed. 0, or -1. */
+int fm_sha256_hex(fm_sha256_t *h, char hex[65]);
+void fm_sha256_free(fm_sha256_t *h);
+
 /* MIME type from the first bytes (up to 64 read); never from the name. */
 /* Open path read-only if it is a regular file reached without following a link; the fd, or -1.
  * st gets its status. */
@@ -220,13 +229,13 @@ int fm_metadata_file(const char *path, const char *sha256, const fm_limits_t *l,
 /* How many bytes of a file the metadata job fetches first: enough for the JPEG/PNG headers
  * fm_header_image reads, EXIF included (an APP1 segment is at most 64 KiB). */
 #define FM_META_HEAD_BYTES ((size_t)128 * 1024)
-/* The document from head_path, the first bytes of a file of `size` bytes, when they are enough:
- * the checksum is known (sha256 non-NULL) and the file's facts need no more than its header
- * (JPEG/PNG through fm_header_image, or a type with nothing beyond size and MIME type). 1 with
- * *out; 0 when the whole file is needed (then fm_metadata_file); -1 with err when head_path
- * cannot be read. */
-int fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const fm_limits_t *l,
-                     json_t **out, char *err, size_t errlen);
+/* The document from p, the first n bytes of a file of `size` bytes, when they are enough: the
+ * checksum is known (sha256 non-NULL), n is the whole head (min(size, FM_META_HEAD_BYTES)) and
+ * the file's facts need no more than its header (JPEG/PNG through fm_header_image, or a type
+ * with nothing beyond size and MIME type). 1 with *out; 0 when the whole file is needed (then
+ * fm_metadata_file); -1 with err when the document cannot be made. */
+int fm_metadata_head(const uint8_t *p, size_t n, uint64_t size, const char *sha256,
+                     const fm_limits_t *l, json_t **out, char *err, size_t errlen);
 /* Strings valid UTF-8 without control characters (tab/newline kept), each at most max_str
  * bytes; the whole document bounded by max_bytes (largest strings dropped first). */
 void fm_json_clean(json_t *doc, size_t max_str);

@@ -2,7 +2,6 @@
  * upload's when the caller has it, else computed), then image + EXIF, PDF or audio/video facts;
  * cleaned to valid UTF-8 and bounded in size. From the first bytes alone when they suffice. */
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,30 +29,28 @@ read_file(const char *path, uint64_t *size, char *hex, uint8_t *head, size_t *he
         *headn = (size_t)r, *size = (uint64_t)st.st_size;
         return 0;
     }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    fm_sha256_t *md = fm_sha256_new();
     uint8_t *buf = malloc(1 << 16);
     ssize_t r = -1;
-    if (md && buf && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1)
+    if (md && buf)
         while ((r = read(fd, buf, 1 << 16)) > 0) {
             if (*headn < cap) {
                 size_t k = (size_t)r < cap - *headn ? (size_t)r : cap - *headn;
                 memcpy(head + *headn, buf, k);
                 *headn += k;
             }
-            EVP_DigestUpdate(md, buf, (size_t)r);
+            if (fm_sha256_update(md, buf, (size_t)r) != 0) {
+                r = -1;
+                break;
+            }
             *size += (uint64_t)r;
         }
-    unsigned char d[32];
-    if (r == 0 && EVP_DigestFinal_ex(md, d, NULL) != 1)
+    if (r == 0 && fm_sha256_hex(md, hex) != 0)
         r = -1;
-    EVP_MD_CTX_free(md);
+    fm_sha256_free(md);
     free(buf);
     close(fd);
-    if (r != 0)
-        return -1;
-    for (int i = 0; i < 32; i++)
-        (void)snprintf(hex + 2 * (size_t)i, 3, "%02x", d[i]);
-    return 0;
+    return r == 0 ? 0 : -1;
 }
 
 /* 64 lowercase hex digits, as the server stores checksum_sha256. */
@@ -146,27 +143,15 @@ doc_finish(json_t *doc, const fm_limits_t *l, json_t **out, char *err, size_t er
 }
 
 int
-fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const fm_limits_t *l,
-                 json_t **out, char *err, size_t errlen)
+fm_metadata_head(const uint8_t *p, size_t n, uint64_t size, const char *sha256,
+                 const fm_limits_t *l, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!sha256_hex(sha256))
         return 0; /* the hash needs every byte */
-    struct stat st;
-    int fd = fm_open_regular(head_path, &st);
     size_t want = size < FM_META_HEAD_BYTES ? (size_t)size : FM_META_HEAD_BYTES;
-    uint8_t *p = fd >= 0 ? malloc(want ? want : 1) : NULL;
-    ssize_t n = p ? pread(fd, p, want, 0) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n < 0 || (size_t)n != want) {
-        free(p);
-        if (fd < 0 || n < 0) {
-            (void)snprintf(err, errlen, "cannot read the file");
-            return -1;
-        }
+    if (n != want)
         return 0; /* not the head of a file of that size (a new version?): read it all */
-    }
     const char *mime = fm_sniff(p, want < 64 ? want : 64);
     int rc = 1;
     json_t *doc = NULL;
@@ -188,7 +173,6 @@ fm_metadata_head(const char *head_path, uint64_t size, const char *sha256, const
     } else {
         doc = doc_new(size, mime, sha256); /* nothing to read beyond the type */
     }
-    free(p);
     if (rc == 0)
         return 0;
     return doc_finish(doc, l, out, err, errlen) == 0 ? 1 : -1;

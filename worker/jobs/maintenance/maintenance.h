@@ -15,5 +15,6 @@ int mnt_abort(pn_job_t *job, const json_t *args);
 int mnt_hog(pn_job_t *job, const json_t *args);
 int mnt_workdir(pn_job_t *job, const json_t *args);
 int mnt_fetch_head(pn_job_t *job, const json_t *args);
+int mnt_read_head(pn_job_t *job, const json_t *args);
 
 #endif

@@ -240,3 +240,27 @@ mnt_fetch_head(pn_job_t *job, const json_t *args)
     pn_job_fail(job, "head %ld %ld: %s", res.status, size, got);
     return PN_JOB_DEAD;
 }
+
+/* api_read_head's answer, as mnt_fetch_head gives api_download_head's (test hook). */
+int
+mnt_read_head(pn_job_t *job, const json_t *args)
+{
+    if (!hooks_on(job))
+        return PN_JOB_DEAD;
+    const char *src = json_string_value(json_array_get(args, 0));
+    json_int_t want = json_integer_value(json_array_get(args, 1));
+    char got[33] = "";
+    size_t n = 0;
+    if (!src || want < 0 || !PN_JOB_HOST_HAS(pn_job_host_, api_read_head))
+        return PN_JOB_ERROR;
+    pn_job_response_t res = {0};
+    int rc = pn_job_api_read_head(job, src, got, want < 32 ? (size_t)want : 32, &n, &res);
+    json_decref(res.body);
+    if (rc != 0) {
+        pn_job_fail(job, "head failed %ld", res.status);
+        return PN_JOB_DEAD;
+    }
+    got[n] = '\0';
+    pn_job_fail(job, "head %ld %zu: %s", res.status, n, got);
+    return PN_JOB_DEAD;
+}

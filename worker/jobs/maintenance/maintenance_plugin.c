@@ -26,6 +26,7 @@ static const pn_job_class_t classes[] = {
      .execute = mnt_hog},
     {.name = "Maintenance::Workdir", .execute = mnt_workdir},
     {.name = "Maintenance::FetchHead", .args = "si", .execute = mnt_fetch_head},
+    {.name = "Maintenance::ReadHead", .args = "si", .execute = mnt_read_head},
 };
 
 PN_JOB_PLUGIN(.name = "maintenance", .version = "0.1.0", .classes = classes,

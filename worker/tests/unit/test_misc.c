@@ -1,10 +1,13 @@
 /* Service tokens, circuit breakers, runaway detection, run history and Redis URLs. */
 #include <CUnit/CUnit.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "breaker.h"
+#include "cryptoload.h"
 #include "jwt.h"
 #include "suites.h"
 #include "track.h"
@@ -59,6 +62,47 @@ test_jwt(void)
     CU_ASSERT_STRING_EQUAL(d2 + 1, sig);
     free(t);
     CU_ASSERT_PTR_NULL(pnw_jwt_service("", "i", "a", "s", 1, 1));
+}
+
+/* base64 with padding as OpenSSL writes it (the bad-payload record's pn_raw_b64), for every
+ * length remainder; SHA-1 and SHA-256 through the libcrypto the worker opens on first use,
+ * against OpenSSL linked here. */
+static void
+test_b64_and_digests(void)
+{
+    unsigned char in[70], want[128];
+    char got[128];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof in; n++) {
+        int wl = EVP_EncodeBlock(want, in, (int)n);
+        CU_ASSERT_EQUAL(pnw_b64(in, n, got), (size_t)wl);
+        CU_ASSERT_STRING_EQUAL(got, (char *)want);
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pnw_crypto(NULL, 0));
+    unsigned char d[20], ref[32];
+    CU_ASSERT_EQUAL(pnw_sha1("abc", 3, d), 0);
+    SHA1((const unsigned char *)"abc", 3, ref);
+    CU_ASSERT_EQUAL(memcmp(d, ref, 20), 0);
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    for (int i = 0; i < 5000; i++)
+        (void)fputs("powernode ", f);
+    (void)fflush(f);
+    rewind(f);
+    char hex[65], rhex[65];
+    CU_ASSERT_EQUAL(pnw_sha256_fd(fileno(f), hex), 0);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (int i = 0; i < 5000; i++)
+        EVP_DigestUpdate(md, "powernode ", 10);
+    EVP_DigestFinal_ex(md, ref, NULL);
+    EVP_MD_CTX_free(md);
+    for (int i = 0; i < 32; i++)
+        (void)snprintf(rhex + 2 * i, 3, "%02x", ref[i]);
+    CU_ASSERT_STRING_EQUAL(hex, rhex);
+    (void)fclose(f);
+    CU_ASSERT_EQUAL(pnw_sha256_fd(-1, hex), -1);
 }
 
 static void
@@ -178,6 +222,7 @@ add_misc_tests(void)
 {
     CU_pSuite s = CU_add_suite("misc", NULL, NULL);
     CU_add_test(s, "service JWT", test_jwt);
+    CU_add_test(s, "base64 and digests", test_b64_and_digests);
     CU_add_test(s, "circuit breakers", test_breaker);
     CU_add_test(s, "runaway detection and run history", test_runaway);
     CU_add_test(s, "redis URLs", test_redis_url);

@@ -1,5 +1,5 @@
 """The isolation rule: powernode-worker, every job plugin and what they open with dlopen (the
-files plugin's backends, libcurl) must not link libpq (readelf -d NEEDED entries, direct or
+files plugin's backends, libcurl, libcrypto) must not link libpq (readelf -d NEEDED entries, direct or
 through any dependency ldd resolves) and no worker source includes libpq headers."""
 import glob
 import os
@@ -32,13 +32,15 @@ def main():
     files = [bin_] + sorted(set(glob.glob(os.path.join(jobdir, "*.so")) +
                                 glob.glob(os.path.join(jobdir, "*", "*.so")) +
                                 glob.glob(os.path.join(build, "worker", "fixtures", "*.so"))))
-    # libcurl is opened on first use (worker/src/curlload.h), so ldd of the worker no longer
-    # shows it: check the library the loader would find by that name.
+    # libcurl and libcrypto are opened on first use (worker/src/curlload.h, cryptoload.h), so
+    # ldd of the worker no longer shows them: check the libraries the loader would find by
+    # those names.
     cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    curl = re.findall(r"^\s*libcurl\.so\.4 \([^)]*\) => (\S+)$", cache, re.M)
-    if not curl:
-        fail("libcurl.so.4 is not in the loader cache (ldconfig -p): the worker needs it")
-    files.append(curl[0])
+    for soname in ("libcurl.so.4", "libcrypto.so.3"):
+        found = re.findall(r"^\s*" + re.escape(soname) + r" \([^)]*\) => (\S+)$", cache, re.M)
+        if not found:
+            fail(f"{soname} is not in the loader cache (ldconfig -p): the worker needs it")
+        files.append(found[0])
     checked = 0
     for f in files:
         n = needed(f)

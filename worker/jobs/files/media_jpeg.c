@@ -69,6 +69,18 @@ on_progress(j_common_ptr c)
     }
 }
 
+/* fm_jpeg_shrink (media_image.c, in the image backend: files.so does not link it), the same
+ * rule: the largest of 8, 4, 2, 1 whose scaled long side still covers the box. test_media's
+ * "jpeg path vs libvips" sees any drift as other dimensions. */
+static int
+dct_shrink(int width, int height, int box)
+{
+    int side = width > height ? width : height, s = 8;
+    while (s > 1 && side / s < box)
+        s /= 2;
+    return s;
+}
+
 /* The EXIF orientation as libvips 8.14 takes it: the first APP1 longer than 4 bytes starting
  * "Exif", libexif without FOLLOW_SPECIFICATION, IFD0's Orientation from an integer entry of
  * under 10 components, outside 1..8 meaning 1. 0 for an entry libvips reads through text (not
@@ -150,7 +162,7 @@ decode(dec_t *j, const void *buf, size_t len, const fm_limits_t *l, fm_thumb_t o
     int orient = orientation(d);
     if (!orient)
         return 0;
-    int s = fm_jpeg_shrink(w, h, l->sizes[0]), ch = d->num_components;
+    int s = dct_shrink(w, h, l->sizes[0]), ch = d->num_components;
     d->scale_num = 1, d->scale_denom = (unsigned)s;
     d->out_color_space = ch == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_calc_output_dimensions(d);

@@ -125,6 +125,7 @@ struct fm_resizer {
     taps_t h, v;
     bool hcopy, vcopy; /* an axis that keeps its size */
     float *ring;       /* v.k rows of out_w * ch, horizontally resampled */
+    float *in;         /* the input row as floats */
     int rows_in;       /* input rows received */
     int next;          /* next output row */
     uint8_t *out;
@@ -136,7 +137,7 @@ fm_resizer_free(fm_resizer_t *r)
     if (!r)
         return;
     taps_free(&r->h), taps_free(&r->v);
-    free(r->ring), free(r->out);
+    free(r->ring), free(r->in), free(r->out);
     free(r);
 }
 
@@ -169,8 +170,9 @@ fm_resizer_new(int in_w, int in_h, int out_w, int out_h, double hshrink, double 
     if (!r->vcopy)
         ring_rows = r->v.k;
     r->ring = calloc((size_t)ring_rows * (size_t)out_w * (size_t)ch, sizeof *r->ring);
+    r->in = malloc(sizeof *r->in * (size_t)in_w * (size_t)ch);
     r->out = malloc((size_t)out_w * (size_t)out_h * (size_t)ch);
-    if (!r->ring || !r->out) {
+    if (!r->ring || !r->in || !r->out) {
         fm_resizer_free(r);
         return NULL;
     }
@@ -197,12 +199,16 @@ emit(fm_resizer_t *r, int y)
     }
     int lo = r->v.lo[y], n = r->v.cnt[y], k = r->v.k;
     const float *w = r->v.wt + (size_t)y * (size_t)k;
-    for (size_t i = 0; i < rw; i++) {
-        float acc = 0;
-        for (int j = 0; j < n; j++)
-            acc += w[j] * r->ring[(size_t)((lo + j) % k) * rw + i];
-        o[i] = to8(acc);
+    float *acc = r->in; /* free between rows, and at least rw long (out_w <= in_w) */
+    for (size_t i = 0; i < rw; i++)
+        acc[i] = 0;
+    for (int j = 0; j < n; j++) {
+        const float *s = r->ring + (size_t)((lo + j) % k) * rw, wj = w[j];
+        for (size_t i = 0; i < rw; i++)
+            acc[i] += wj * s[i];
     }
+    for (size_t i = 0; i < rw; i++)
+        o[i] = to8(acc[i]);
 }
 
 int
@@ -216,16 +222,27 @@ fm_resizer_row(fm_resizer_t *r, const uint8_t *row)
         for (size_t i = 0; i < (size_t)r->in_w * (size_t)ch; i++)
             d[i] = row[i];
     } else {
+        float *f = r->in;
+        for (size_t i = 0; i < (size_t)r->in_w * (size_t)ch; i++)
+            f[i] = (float)row[i];
         int k = r->h.k;
         for (int x = 0; x < r->out_w; x++) {
             const float *w = r->h.wt + (size_t)x * (size_t)k;
-            const uint8_t *s = row + (size_t)r->h.lo[x] * (size_t)ch;
+            const float *p = f + (size_t)r->h.lo[x] * (size_t)ch;
             int n = r->h.cnt[x];
+            float *q = d + (size_t)x * (size_t)ch;
+            if (ch == 3) { /* the common case, one pass over the taps */
+                float a0 = 0, a1 = 0, a2 = 0;
+                for (int j = 0; j < n; j++, p += 3)
+                    a0 += w[j] * p[0], a1 += w[j] * p[1], a2 += w[j] * p[2];
+                q[0] = a0, q[1] = a1, q[2] = a2;
+                continue;
+            }
             for (int c = 0; c < ch; c++) {
                 float acc = 0;
                 for (int j = 0; j < n; j++)
-                    acc += w[j] * (float)s[(size_t)j * (size_t)ch + (size_t)c];
-                d[(size_t)x * (size_t)ch + (size_t)c] = acc;
+                    acc += w[j] * p[(size_t)j * (size_t)ch + (size_t)c];
+                q[c] = acc;
             }
         }
     }

@@ -1,7 +1,8 @@
 /* libFuzzer targets for the files job plugin: one of FUZZ_thumbnail (header check + decode
  * with the limits, BMP through our decoder), FUZZ_exif (libexif on any blob), FUZZ_probe (FFmpeg
- * through our AVIO), FUZZ_pdf (our PDF properties reader) or FUZZ_header (our JPEG/PNG header
- * reader, and libexif on the EXIF it finds). */
+ * through our AVIO), FUZZ_pdf (our PDF properties reader), FUZZ_header (our JPEG/PNG header
+ * reader, and libexif on the EXIF it finds) or FUZZ_jpeg (JPEG thumbnails with libjpeg alone,
+ * media_jpeg.c: decode, resize, orientation, encode). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -29,6 +30,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fm_image_info_t info;
     if (fm_thumbs_buffer(data, size, &l, t, &info, err, sizeof err) == 0)
         fm_thumbs_clear(t);
+#elif defined(FUZZ_jpeg)
+    fm_thumb_t t[FM_NSIZES];
+    fm_image_info_t info;
+    int rc = fm_jpeg_thumbs_buffer(data, size, &l, t, &info, err, sizeof err);
+    if (rc < -1 || rc > 1)
+        abort();
+    if (rc == 1) {
+        for (int i = 0; i < FM_NSIZES; i++)
+            if (!t[i].data || t[i].width < 1 || t[i].height < 1 || t[i].width > l.sizes[i] ||
+                t[i].height > l.sizes[i])
+                abort();
+        fm_thumbs_clear(t);
+    }
 #elif defined(FUZZ_exif)
     json_decref(fm_exif_parse(data, size));
 #elif defined(FUZZ_header)

@@ -99,17 +99,21 @@ def private_kib(pid):
         return 0
 
 
-def run(cmd, sample=False):
-    """One process: wall seconds, CPU seconds (user+sys), peak RSS in KiB (for the worker the
-    largest of it and its isolated children) and, with sample, the largest private memory of
-    any one process of its tree seen every USS_EVERY s (else 0).
-    The peak RSS comes from /usr/bin/time, not from our own wait4: Linux carries a process's
-    peak RSS across exec, so a command forked from this Python process (tens of MiB after
-    reading the inputs) would report at least Python's RSS; forked from time, it starts small."""
+def run(cmd, probe=False):
+    """One process: wall seconds, CPU seconds (user+sys, the worker's isolated children
+    included), and with probe its peak RSS in KiB (the largest of it and its children) and the
+    largest private memory of any one process of its tree seen every USS_EVERY s (with USS),
+    else 0, 0.
+    Timed runs start the command itself: /usr/bin/time costs about 7 ms of its own start-up
+    and waiting on this machine (an empty C program: 2.5 ms alone, 9.2 ms under time), a third
+    of a 20-file metadata batch. The peak RSS comes from one more, untimed run under
+    /usr/bin/time, not from our own wait4: Linux carries a process's peak RSS across exec, so a
+    command forked from this Python process (tens of MiB after reading the inputs) would report
+    at least Python's RSS; forked from time, it starts small."""
     rssf = os.path.join(DATA, "out", ".rss")
+    argv = ["/usr/bin/time", "-f", "%M", "-o", rssf, *cmd] if probe else cmd
     t0 = time.monotonic()
-    p = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", rssf, *cmd],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     done, peak = threading.Event(), [0]
 
     def sampler():
@@ -117,7 +121,7 @@ def run(cmd, sample=False):
             for q in tree(p.pid):
                 peak[0] = max(peak[0], private_kib(q))
             done.wait(USS_EVERY)
-    th = threading.Thread(target=sampler) if sample else None
+    th = threading.Thread(target=sampler) if probe and USS else None
     if th:
         th.start()
     err = p.stderr.read()
@@ -130,24 +134,26 @@ def run(cmd, sample=False):
     if p.returncode != 0:
         sys.exit("bench/media: %s exited %d: %s" % (" ".join(cmd[:4]), p.returncode,
                                                    err.decode(errors="replace")[:300]))
-    with open(rssf) as f:
-        rss = int(f.read().split()[-1])
+    rss = 0
+    if probe:
+        with open(rssf) as f:
+            rss = int(f.read().split()[-1])
     return wall, ru.ru_utime + ru.ru_stime, rss, peak[0]
 
 
-def measure(cmds, sample=False):
+def measure(cmds, probe=False):
     """A list of commands run one after another: total wall, total CPU, max peak RSS, max
     sampled private memory."""
     w = c = r = u = 0
     for cmd in cmds:
-        a, b, m, k = run(cmd, sample)
+        a, b, m, k = run(cmd, probe)
         w, c, r, u = w + a, c + b, max(r, m), max(u, k)
     return w, c, r, u
 
 
 def median_of(fn):
-    rs = [fn()[:3] for _ in range(RUNS)]
-    return tuple(statistics.median(x[i] for x in rs) for i in range(3))
+    rs = [fn()[:2] for _ in range(RUNS)]
+    return tuple(statistics.median(x[i] for x in rs) for i in range(2))
 
 
 def fresh(name):
@@ -258,17 +264,18 @@ def main():
     rows = {}
 
     def case(key, label, build, expect=None, per=n):
-        def once(sample=False):
+        def once(probe=False):
             o = fresh(key)
-            r = measure(build(o), sample)
+            r = measure(build(o), probe)
             if expect is not None and count(o) != expect:
                 sys.exit("bench/media: %s wrote %d files, expected %d" % (key, count(o), expect))
             if key.startswith("pnm"):
                 check_metadata(o)
             return r
-        w, c, r = median_of(once)
-        # The sampling run is not timed (reading smaps costs the machine some CPU).
-        u = once(True)[3] if USS else 0
+        w, c = median_of(once)
+        # Peak RSS (and private memory) from one more run, not timed: /usr/bin/time and the
+        # smaps sampling cost the machine time of their own.
+        _, _, r, u = once(True)
         rows[key] = (label, w / per, c / per, r, u)
         print("  %-44s %9.1f ms %9.1f ms cpu %8.1f MiB %8.1f MiB private" %
               (label, 1000 * w / per, 1000 * c / per, r / 1024, u / 1024), flush=True)

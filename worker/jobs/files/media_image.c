@@ -318,15 +318,6 @@ derive(VipsImage *big, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES], char *er
 }
 
 int
-fm_jpeg_shrink(int width, int height, int box)
-{
-    int side = width > height ? width : height, s = 8;
-    while (s > 1 && side / s < box)
-        s /= 2;
-    return s;
-}
-
-int
 fm_thumbs_file(const char *path, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                fm_image_info_t *info, char *err, size_t errlen)
 {

@@ -69,11 +69,10 @@ on_progress(j_common_ptr c)
     }
 }
 
-/* fm_jpeg_shrink (media_image.c, in the image backend: files.so does not link it), the same
- * rule: the largest of 8, 4, 2, 1 whose scaled long side still covers the box. test_media's
- * "jpeg path vs libvips" sees any drift as other dimensions. */
-static int
-dct_shrink(int width, int height, int box)
+/* Here rather than in media_image.c: both the libvips path (the image backend) and this one
+ * (files.so, which does not link the backend) scale by this rule. */
+int
+fm_jpeg_shrink(int width, int height, int box)
 {
     int side = width > height ? width : height, s = 8;
     while (s > 1 && side / s < box)
@@ -162,7 +161,7 @@ decode(dec_t *j, const void *buf, size_t len, const fm_limits_t *l, fm_thumb_t o
     int orient = orientation(d);
     if (!orient)
         return 0;
-    int s = dct_shrink(w, h, l->sizes[0]), ch = d->num_components;
+    int s = fm_jpeg_shrink(w, h, l->sizes[0]), ch = d->num_components;
     d->scale_num = 1, d->scale_denom = (unsigned)s;
     d->out_color_space = ch == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_calc_output_dimensions(d);

@@ -1,7 +1,6 @@
 /* Opening libcrypto on first use (cryptoload.h): one dlopen, the symbols checked, the major
  * version compared with the headers the worker was built against; and the three digests the
  * worker needs over that table. */
-#include <dlfcn.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "cryptoload.h"
+#include "dlload.h"
 
 #if OPENSSL_VERSION_MAJOR != 3
 #error "the worker opens libcrypto.so.3: build it against OpenSSL 3 headers"
@@ -22,38 +22,23 @@ static pnw_crypto_t table;
 static const pnw_crypto_t *loaded;
 static char failure[256];
 
-static void *
-sym(void *h, const char *name)
-{
-    void *p = dlsym(h, name);
-    if (!p && !failure[0])
-        (void)snprintf(failure, sizeof failure, "%s has no %s", CRYPTO_SONAME, name);
-    return p;
-}
-
 static void
 open_crypto(void)
 {
-    void *h = dlopen(CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        (void)snprintf(failure, sizeof failure, "cannot open %s: %s", CRYPTO_SONAME,
-                       e ? e : "not found");
-        return;
-    }
     unsigned int (*major)(void) = NULL;
-    /* dlsym gives void *; POSIX guarantees it converts to a function pointer. */
-    *(void **)&major = sym(h, "OPENSSL_version_major");
-    *(void **)&table.md_ctx_new = sym(h, "EVP_MD_CTX_new");
-    *(void **)&table.md_ctx_free = sym(h, "EVP_MD_CTX_free");
-    *(void **)&table.sha1 = sym(h, "EVP_sha1");
-    *(void **)&table.sha256 = sym(h, "EVP_sha256");
-    *(void **)&table.digest_init = sym(h, "EVP_DigestInit_ex");
-    *(void **)&table.digest_update = sym(h, "EVP_DigestUpdate");
-    *(void **)&table.digest_final = sym(h, "EVP_DigestFinal_ex");
-    *(void **)&table.hmac = sym(h, "HMAC");
-    if (failure[0])
-        return; /* the handle stays open: dlclose of a half-used library buys nothing */
+    const pnw_dlsym_t syms[] = {
+        {"OPENSSL_version_major", (void **)&major},
+        {"EVP_MD_CTX_new", (void **)&table.md_ctx_new},
+        {"EVP_MD_CTX_free", (void **)&table.md_ctx_free},
+        {"EVP_sha1", (void **)&table.sha1},
+        {"EVP_sha256", (void **)&table.sha256},
+        {"EVP_DigestInit_ex", (void **)&table.digest_init},
+        {"EVP_DigestUpdate", (void **)&table.digest_update},
+        {"EVP_DigestFinal_ex", (void **)&table.digest_final},
+        {"HMAC", (void **)&table.hmac},
+    };
+    if (pnw_dlopen_syms(CRYPTO_SONAME, syms, sizeof syms / sizeof *syms, failure, sizeof failure))
+        return;
     if (major() != OPENSSL_VERSION_MAJOR) {
         (void)snprintf(failure, sizeof failure, "%s is OpenSSL %u, the worker needs %d",
                        CRYPTO_SONAME, major(), OPENSSL_VERSION_MAJOR);

@@ -1,11 +1,11 @@
 /* Opening libcurl on first use (curlload.h): one dlopen, the symbols checked, the version
  * compared with the headers the worker was built against. */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "curlload.h"
+#include "dlload.h"
 
 /* libcurl's soname has been .so.4 since 7.16 (2006); its ABI promise is this number. */
 #define CURL_SONAME "libcurl.so.4"
@@ -15,42 +15,27 @@ static pnw_curl_t table;
 static const pnw_curl_t *loaded;
 static char failure[256];
 
-static void *
-sym(void *h, const char *name)
-{
-    void *p = dlsym(h, name);
-    if (!p && !failure[0])
-        (void)snprintf(failure, sizeof failure, "%s has no %s", CURL_SONAME, name);
-    return p;
-}
-
 static void
 open_curl(void)
 {
-    void *h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *e = dlerror();
-        (void)snprintf(failure, sizeof failure, "cannot open %s: %s", CURL_SONAME,
-                       e ? e : "not found");
-        return;
-    }
     curl_version_info_data *(*version)(CURLversion) = NULL;
     CURLcode (*global_init)(long) = NULL;
-    /* dlsym gives void *; POSIX guarantees it converts to a function pointer. */
-    *(void **)&version = sym(h, "curl_version_info");
-    *(void **)&global_init = sym(h, "curl_global_init");
-    *(void **)&table.easy_init = sym(h, "curl_easy_init");
-    *(void **)&table.easy_setopt = sym(h, "curl_easy_setopt");
-    *(void **)&table.easy_perform = sym(h, "curl_easy_perform");
-    *(void **)&table.easy_getinfo = sym(h, "curl_easy_getinfo");
-    *(void **)&table.easy_reset = sym(h, "curl_easy_reset");
-    *(void **)&table.easy_cleanup = sym(h, "curl_easy_cleanup");
-    *(void **)&table.easy_strerror = sym(h, "curl_easy_strerror");
-    *(void **)&table.slist_append = sym(h, "curl_slist_append");
-    *(void **)&table.slist_free_all = sym(h, "curl_slist_free_all");
-    *(void **)&table.global_cleanup = sym(h, "curl_global_cleanup");
-    if (failure[0])
-        return; /* the handle stays open: dlclose of a half-used library buys nothing */
+    const pnw_dlsym_t syms[] = {
+        {"curl_version_info", (void **)&version},
+        {"curl_global_init", (void **)&global_init},
+        {"curl_easy_init", (void **)&table.easy_init},
+        {"curl_easy_setopt", (void **)&table.easy_setopt},
+        {"curl_easy_perform", (void **)&table.easy_perform},
+        {"curl_easy_getinfo", (void **)&table.easy_getinfo},
+        {"curl_easy_reset", (void **)&table.easy_reset},
+        {"curl_easy_cleanup", (void **)&table.easy_cleanup},
+        {"curl_easy_strerror", (void **)&table.easy_strerror},
+        {"curl_slist_append", (void **)&table.slist_append},
+        {"curl_slist_free_all", (void **)&table.slist_free_all},
+        {"curl_global_cleanup", (void **)&table.global_cleanup},
+    };
+    if (pnw_dlopen_syms(CURL_SONAME, syms, sizeof syms / sizeof *syms, failure, sizeof failure))
+        return;
     /* Options the worker sets (CURLOPT_PROTOCOLS_STR, ...) exist only from the version its
      * headers describe; an older library would refuse them one by one at run time. */
     const curl_version_info_data *v = version(CURLVERSION_NOW);

@@ -172,6 +172,8 @@ int fm_header_image(const uint8_t *p, size_t n, uint64_t file_size, const fm_lim
  * err. */
 int fm_check_image_bytes(uint64_t n, const fm_limits_t *l, char *err, size_t errlen);
 int fm_check_image_size(int w, int h, int pages, const fm_limits_t *l, char *err, size_t errlen);
+/* A decoded video frame's size, before it is made into thumbnails (both thumbnail paths). */
+int fm_check_frame(int w, int h, const fm_limits_t *l, char *err, size_t errlen);
 
 /* ---- EXIF (libexif) ---- */
 /* Camera, lens, date taken, exposure, ISO, focal length, orientation, GPS as numbers; NULL when

@@ -386,10 +386,8 @@ fm_thumbs_rgb(const uint8_t *rgb, int width, int height, size_t stride, const fm
               fm_thumb_t out[FM_NSIZES], char *err, size_t errlen)
 {
     memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
-    if (width <= 0 || height <= 0 || width > l->max_side || height > l->max_side) {
-        (void)snprintf(err, errlen, "frame size %dx%d out of limits", width, height);
+    if (fm_check_frame(width, height, l, err, errlen))
         return -1;
-    }
     /* new_from_memory_copy wants packed rows; the decoder's have padding. */
     size_t row = (size_t)width * 3;
     uint8_t *packed = g_malloc(row * (size_t)height);

@@ -169,11 +169,8 @@ fm_rgb_thumbs(const uint8_t *rgb, int width, int height, size_t stride, const fm
               fm_thumb_t out[FM_NSIZES], char *err, size_t errlen)
 {
     memset(out, 0, sizeof(fm_thumb_t) * FM_NSIZES);
-    /* fm_thumbs_rgb's check and message. */
-    if (width <= 0 || height <= 0 || width > l->max_side || height > l->max_side) {
-        (void)snprintf(err, errlen, "frame size %dx%d out of limits", width, height);
+    if (fm_check_frame(width, height, l, err, errlen))
         return -1;
-    }
     int bw, bh;
     double hs, vs;
     fm_fit_box(width, height, l->sizes[0], &bw, &bh, &hs, &vs);

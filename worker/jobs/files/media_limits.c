@@ -151,6 +151,15 @@ fm_check_image_bytes(uint64_t n, const fm_limits_t *l, char *err, size_t errlen)
 }
 
 int
+fm_check_frame(int w, int h, const fm_limits_t *l, char *err, size_t errlen)
+{
+    if (w > 0 && h > 0 && w <= l->max_side && h <= l->max_side)
+        return 0;
+    (void)snprintf(err, errlen, "frame size %dx%d out of limits", w, h);
+    return -1;
+}
+
+int
 fm_check_image_size(int w, int h, int pages, const fm_limits_t *l, char *err, size_t errlen)
 {
     if (w <= 0 || h <= 0) {

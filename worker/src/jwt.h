@@ -11,9 +11,4 @@
 /* A malloc'd token valid from now to now + ttl, or NULL. */
 char *pnw_jwt_service(const char *secret, const char *iss, const char *aud, const char *sub,
                       long now, int ttl);
-/* base64url without padding; out needs 4 * ((n + 2) / 3) + 1 bytes. Returns the length. */
-size_t pnw_b64url(const unsigned char *in, size_t n, char *out);
-/* base64 with '=' padding (RFC 4648 section 4), the same size rule. */
-size_t pnw_b64(const unsigned char *in, size_t n, char *out);
-
 #endif

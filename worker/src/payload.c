@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwt.h"
+#include "b64.h"
 #include "payload.h"
 #include "wrandom.h"
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "breaker.h"
 #include "cryptoload.h"
 #include "jwt.h"

@@ -198,6 +198,22 @@ work_path(pn_job_t *job, const char *name, char *out, size_t cap)
     return 0;
 }
 
+/* n bytes of p as a new file in the workdir (what = its name in the failure). 0, or the job
+ * result. */
+static int
+write_file(pn_job_t *job, const char *path, const void *p, size_t n, const char *what)
+{
+    FILE *f = fopen(path, "wbx");
+    bool ok = f && fwrite(p, 1, n, f) == n;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (!ok) {
+        pn_job_fail(job, "cannot write %s in the work directory", what);
+        return PN_JOB_ERROR;
+    }
+    return 0;
+}
+
 static int
 deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limits_t *l,
         const json_t *params)
@@ -211,15 +227,8 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
         int rc = work_path(job, file, src, sizeof src);
         if (rc)
             return rc;
-        FILE *f = fopen(src, "wbx");
-        bool ok = f && fwrite(o->thumbs[i].data, 1, o->thumbs[i].len, f) == o->thumbs[i].len;
-        if (f && fclose(f) != 0)
-            ok = false;
-        if (!ok) {
-            pn_job_fail(job, "cannot write %s in the work directory", name);
-            return PN_JOB_ERROR;
-        }
-        if ((rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l))))
+        if ((rc = write_file(job, src, o->thumbs[i].data, o->thumbs[i].len, name)) ||
+            (rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l))))
             return rc;
     }
     if (o->file_patch && json_object_size(o->file_patch)) {
@@ -247,21 +256,6 @@ read_head(pn_job_t *job, const char *file_id, uint8_t *p, size_t *n)
     if (rc != 0 || (res.status != 200 && res.status != 206)) {
         pn_job_fail(job, "GET %s (head): %ld", path, res.status);
         return res.status == 404 ? PN_JOB_DEAD : PN_JOB_API_ERROR;
-    }
-    return 0;
-}
-
-/* A file no larger than the head, already in memory, as the job's input: not fetched twice. */
-static int
-write_input(pn_job_t *job, const char *input, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(input, "wbx");
-    bool ok = f && fwrite(p, 1, n, f) == n;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok) {
-        pn_job_fail(job, "cannot write the input in the work directory");
-        return PN_JOB_ERROR;
     }
     return 0;
 }
@@ -315,8 +309,8 @@ metadata_doc(pn_job_t *job, const char *file_id, const fm_limits_t *l, json_t **
     bool all = head && (uint64_t)size == n;
     pn_job_count(job, all ? "files.metadata_head_only" : "files.metadata_whole_file", 1);
     if (!(rc = work_path(job, "input", input, sizeof input)))
-        rc =
-            all ? write_input(job, input, head, n) : download(job, file_id, input, l->max_av_bytes);
+        rc = all ? write_file(job, input, head, n, "the input")
+                 : download(job, file_id, input, l->max_av_bytes);
     free(head);
     return rc ? rc : fm_metadata_file(input, sha[0] ? sha : NULL, l, doc, err, errlen);
 }

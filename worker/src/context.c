@@ -249,17 +249,13 @@ h_api_read_head(pn_job_t *job, const char *path, void *buf, size_t cap, size_t *
         .method = "GET", .path = path, .sink = true, .sink_fd = fd, .range_len = cap};
     pn_job_response_t mine = {0}, *r = res ? res : &mine;
     int rc = call(job, &rq, NULL, r);
-    if (rc == 0 && r->status >= 200 && r->status < 300) {
-        ssize_t n = pread(fd, buf, cap, 0);
-        if (n < 0) {
-            close(fd);
-            json_decref(mine.body);
-            return refuse(job, res, "api_read_head: cannot read the memory file", path);
-        }
-        *len = (size_t)n;
-    }
+    bool ok = rc == 0 && r->status >= 200 && r->status < 300;
+    ssize_t n = ok ? pread(fd, buf, cap, 0) : 0;
     close(fd);
     json_decref(mine.body);
+    if (n < 0)
+        return refuse(job, res, "api_read_head: cannot read the memory file", path);
+    *len = (size_t)n;
     return rc;
 }
 

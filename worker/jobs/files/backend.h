@@ -23,7 +23,6 @@ typedef struct fb_image {
     int (*meta_file)(const char *path, const fm_limits_t *l, json_t *image, void **exif,
                      size_t *exif_len, char *err, size_t errlen);
     fb_thumbs_rgb_fn thumbs_rgb;
-    void (*thumbs_clear)(fm_thumb_t out[FM_NSIZES]);
 } fb_image_t;
 
 typedef struct fb_av {

@@ -6,8 +6,7 @@ static const fb_image_t table = {.abi = FB_ABI,
                                  .shutdown = fm_image_shutdown,
                                  .thumbs_file = fm_thumbs_file,
                                  .meta_file = fm_image_meta_file,
-                                 .thumbs_rgb = fm_thumbs_rgb,
-                                 .thumbs_clear = fm_thumbs_clear};
+                                 .thumbs_rgb = fm_thumbs_rgb};
 
 __attribute__((visibility("default"))) const fb_image_t *
 fb_image_entry(void)

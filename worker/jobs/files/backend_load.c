@@ -138,17 +138,6 @@ fm_image_meta_file(const char *path, const fm_limits_t *l, json_t *image, void *
     return t ? t->meta_file(path, l, image, exif, exif_len, err, errlen) : FM_EBACKEND;
 }
 
-void
-fm_thumbs_clear(fm_thumb_t out[FM_NSIZES])
-{
-    /* Made here (malloc) or by the image backend (g_malloc: plain malloc since GLib 2.46, so
-     * free() is right for both; Debian 12 has 2.74). */
-    for (int i = 0; i < FM_NSIZES; i++) {
-        free(out[i].data);
-        out[i] = (fm_thumb_t){0};
-    }
-}
-
 int
 fm_av_probe_file(const char *path, const fm_limits_t *l, json_t *out, fm_av_poster_t *poster,
                  char *err, size_t errlen)

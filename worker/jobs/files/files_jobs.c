@@ -224,10 +224,9 @@ deliver(pn_job_t *job, const char *file_id, const fm_output_t *o, const fm_limit
         char name[64], file[96], src[PATH_MAX];
         (void)snprintf(name, sizeof name, "%s.%s", fm_size_names[i], fm_thumb_ext(l));
         (void)snprintf(file, sizeof file, "%s-%s", o->derivative_kind, name);
-        int rc = work_path(job, file, src, sizeof src);
-        if (rc)
-            return rc;
-        if ((rc = write_file(job, src, o->thumbs[i].data, o->thumbs[i].len, name)) ||
+        int rc;
+        if ((rc = work_path(job, file, src, sizeof src)) ||
+            (rc = write_file(job, src, o->thumbs[i].data, o->thumbs[i].len, name)) ||
             (rc = upload(job, file_id, o->derivative_kind, name, src, fm_thumb_mime(l))))
             return rc;
     }
@@ -294,14 +293,16 @@ metadata_doc(pn_job_t *job, const char *file_id, const fm_limits_t *l, json_t **
             pn_job_fail(job, "out of memory");
             return PN_JOB_ERROR;
         }
-        if ((rc = read_head(job, file_id, head, &n)) == 0)
-            rc =
-                fm_metadata_head(head, n, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err, errlen);
-        if (rc != 0) { /* done from the head (1), or failed */
+        /* read_head gives a job result, fm_metadata_head 1 (done), 0 (not enough) or -1. */
+        int got = (rc = read_head(job, file_id, head, &n))
+                      ? 0
+                      : fm_metadata_head(head, n, (uint64_t)size, sha[0] ? sha : NULL, l, doc, err,
+                                         errlen);
+        if (rc || got) {
             free(head);
-            if (rc == 1)
+            if (got == 1)
                 pn_job_count(job, "files.metadata_head_only", 1);
-            return rc == 1 ? 0 : rc;
+            return rc ? rc : got == 1 ? 0 : -1;
         }
     }
     /* Counted, so an operator sees how often a whole file had to be fetched. A file no larger

@@ -220,15 +220,6 @@ fm_image_check_buffer(const void *buf, size_t len, const fm_limits_t *l, fm_imag
     return 0;
 }
 
-void
-fm_thumbs_clear(fm_thumb_t out[FM_NSIZES])
-{
-    for (int i = 0; i < FM_NSIZES; i++) {
-        g_free(out[i].data);
-        out[i] = (fm_thumb_t){0};
-    }
-}
-
 /* sRGB 8-bit, alpha flattened on white for JPEG, kept for WebP. Consumes in. */
 static VipsImage *
 normalise(VipsImage *in, const fm_limits_t *l)

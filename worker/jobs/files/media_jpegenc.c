@@ -135,6 +135,17 @@ fm_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, void **out, size_t
     return rc;
 }
 
+/* One for both paths, in files.so and in the image backend: thumbnails are malloc'ed here and
+ * g_malloc'ed by libvips, which is plain malloc since GLib 2.46 (Debian 12 has 2.74). */
+void
+fm_thumbs_clear(fm_thumb_t out[FM_NSIZES])
+{
+    for (int i = 0; i < FM_NSIZES; i++) {
+        free(out[i].data);
+        out[i] = (fm_thumb_t){0};
+    }
+}
+
 int
 fm_thumbs_derive(const uint8_t *big, int w, int h, const fm_limits_t *l, fm_thumb_t out[FM_NSIZES],
                  char *err, size_t errlen)

@@ -210,9 +210,21 @@ mnt_workdir(pn_job_t *job, const json_t *args)
     return PN_JOB_DEAD;
 }
 
-/* args [path, head_bytes]: api_download_head into the working directory, then the outcome in
- * the fail reason of a dead-lettered run ("head <status> <bytes>: <first bytes>"), so a test
- * sees what arrived from a server that honours or ignores the Range. */
+/* The outcome of a head hook as the fail reason of a dead-lettered run: "head failed
+ * <status>", or "head <status> <bytes>: <first bytes>". */
+static int
+head_outcome(pn_job_t *job, int rc, long status, long bytes, const char *got)
+{
+    if (rc != 0)
+        pn_job_fail(job, "head failed %ld", status);
+    else
+        pn_job_fail(job, "head %ld %ld: %s", status, bytes, got);
+    return PN_JOB_DEAD;
+}
+
+/* args [path, head_bytes]: api_download_head into the working directory, then its outcome
+ * (head_outcome), so a test sees what arrived from a server that honours or ignores the
+ * Range. */
 int
 mnt_fetch_head(pn_job_t *job, const json_t *args)
 {
@@ -227,18 +239,13 @@ mnt_fetch_head(pn_job_t *job, const json_t *args)
     pn_job_response_t res = {0};
     int rc = pn_job_api_download_head(job, src, path, (uint64_t)want, &res);
     json_decref(res.body);
-    if (rc != 0) {
-        pn_job_fail(job, "head failed %ld", res.status);
-        return PN_JOB_DEAD;
-    }
-    FILE *f = fopen(path, "rb");
+    FILE *f = rc == 0 ? fopen(path, "rb") : NULL;
     size_t k = f ? fread(got, 1, sizeof got - 1, f) : 0;
     long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (f)
         (void)fclose(f);
     got[k] = '\0';
-    pn_job_fail(job, "head %ld %ld: %s", res.status, size, got);
-    return PN_JOB_DEAD;
+    return head_outcome(job, rc, res.status, size, got);
 }
 
 /* api_read_head's answer, as mnt_fetch_head gives api_download_head's (test hook). */
@@ -256,11 +263,6 @@ mnt_read_head(pn_job_t *job, const json_t *args)
     pn_job_response_t res = {0};
     int rc = pn_job_api_read_head(job, src, got, want < 32 ? (size_t)want : 32, &n, &res);
     json_decref(res.body);
-    if (rc != 0) {
-        pn_job_fail(job, "head failed %ld", res.status);
-        return PN_JOB_DEAD;
-    }
     got[n] = '\0';
-    pn_job_fail(job, "head %ld %zu: %s", res.status, n, got);
-    return PN_JOB_DEAD;
+    return head_outcome(job, rc, res.status, (long)n, got);
 }
